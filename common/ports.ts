@@ -1,0 +1,231 @@
+/**
+ * The ports of the agent core. The loop in main/agent talks only to these; nut.js, model
+ * endpoints, OCR and SQLite are adapters wired in the process entry point (main/cli).
+ * Everything here is serializable or plain so a port can later cross a process boundary
+ * (ROADMAP 1: planners and grounders move into the model worker).
+ */
+import type { Action, Direction, Forecast, ForecastFormat } from './actions.ts';
+import type { Display, FrameGeometry, Point, SpacePoint } from './coords.ts';
+import type { ErrorInfo } from './errors.ts';
+
+// ---------------------------------------------------------------- screen and input
+
+export interface RawImage {
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  /** Pixel order of the buffer. nut.js on every platform gives BGRA. */
+  order: 'rgba' | 'bgra';
+  data: Uint8Array;
+}
+
+export interface Capture {
+  display: Display;
+  image: RawImage;
+  capturedAt: number;
+}
+
+export interface Screen {
+  displays(): Promise<Display[]>;
+  /** Captures one display (the primary one when no id is given) in physical pixels. */
+  capture(displayId?: string): Promise<Capture>;
+}
+
+export type MouseButton = 'left' | 'right' | 'middle';
+
+/** Input in global logical coordinates. Callers check points with assertOnScreen first. */
+export interface Input {
+  move(p: Point): Promise<void>;
+  click(p: Point, button: MouseButton, count: 1 | 2): Promise<void>;
+  longPress(p: Point, durationMs: number): Promise<void>;
+  drag(from: Point, to: Point): Promise<void>;
+  /** Scrolls `amount` notches; at the point when given, else where the pointer is. */
+  scroll(at: Point | undefined, direction: Direction, amount: number): Promise<void>;
+  /** Types text exactly (any Unicode). Stops between characters when the signal aborts. */
+  type(text: string, signal?: AbortSignal): Promise<void>;
+  /** Presses keys together (['ctrl', 's']) or one key (['enter']). */
+  hotkey(keys: readonly string[]): Promise<void>;
+  /** Lets go of every key and button this adapter may hold (kill switch). */
+  releaseAll(): Promise<void>;
+}
+
+/** A captured, encoded screenshot: what the planner sees and the store keeps. */
+export interface Observation {
+  /** sha256 of the PNG bytes: the content address of the screenshot. */
+  frameId: string;
+  png: Uint8Array;
+  geometry: FrameGeometry;
+  /** The pixels the PNG was made from (for OCR and settle comparison). */
+  raw: RawImage;
+  capturedAt: number;
+}
+
+// ---------------------------------------------------------------- planner
+
+export interface HistoryEntry {
+  /** 1-based step number in the episode. */
+  step: number;
+  /** What was done, in words (describeAction). */
+  action: string;
+  /** How it went: 'ok', or the error that stopped it. */
+  outcome: string;
+}
+
+export interface PlanRequest {
+  instruction: string;
+  observation: Observation;
+  history: readonly HistoryEntry[];
+  /** How many steps to forecast. */
+  horizon: number;
+  /** 1-based step number being planned. */
+  stepNumber: number;
+  /** When re-asking after malformed output: what was wrong with the last answer. */
+  feedback?: string;
+}
+
+/** The exact text a planner sent, so the model's input can be rebuilt (ROADMAP 3). */
+export interface PromptRecord {
+  template: string;
+  version: string;
+  system: string;
+  user: string;
+}
+
+export interface PlanReply {
+  raw: string;
+  format: ForecastFormat;
+  model: string;
+  prompt: PromptRecord;
+  latencyMs: number;
+}
+
+export interface Planner {
+  /** The spec it was made from, e.g. `openai:http://127.0.0.1:8000/v1#qwen`. */
+  readonly id: string;
+  readonly format: ForecastFormat;
+  plan(req: PlanRequest, signal: AbortSignal): Promise<PlanReply>;
+}
+
+// ---------------------------------------------------------------- grounder
+
+export interface GroundRequest {
+  action: Action;
+  observation: Observation;
+}
+
+export interface Grounding {
+  /** Where to act, in screenshot pixels of the observation. */
+  point: SpacePoint;
+  /** drag: where to release. */
+  endPoint?: SpacePoint;
+  /** 0..1, the grounder's own belief. */
+  confidence: number;
+  grounder: string;
+  /** What matched (the OCR text, the model's raw answer). */
+  detail?: string;
+  latencyMs: number;
+}
+
+export interface Grounder {
+  readonly id: string;
+  /**
+   * Starts perceiving a new observation (OCR, a detector) in the background while the planner
+   * thinks. Idempotent per frameId; ground() awaits it when it is still running.
+   */
+  perceive(observation: Observation): void;
+  ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding>;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- human gate
+
+export const APPROVAL_POLICIES = ['never', 'each', 'forecast'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
+export type GateDecision =
+  | { kind: 'approve' }
+  | { kind: 'edit'; forecast: Forecast; note?: string }
+  | { kind: 'reject'; reason: string };
+
+export interface GateRequest {
+  episodeId: string;
+  stepNumber: number;
+  forecast: Forecast;
+  /** Grounding of the first step, when there is one. */
+  grounding?: Grounding;
+  observation: Observation;
+}
+
+/** Asynchronous: a person may take minutes (ROADMAP 2). */
+export interface HumanGate {
+  review(req: GateRequest, signal: AbortSignal): Promise<GateDecision>;
+}
+
+// ---------------------------------------------------------------- store
+
+export const EPISODE_STATUSES = ['running', 'finished', 'failed', 'stopped', 'interrupted', 'needs_user'] as const;
+export type EpisodeStatus = (typeof EPISODE_STATUSES)[number];
+
+export interface NewEpisode {
+  task: string;
+  /** 'agent' (a model planned), 'demonstration' (a person acted), 'replay'. */
+  mode: 'agent' | 'demonstration' | 'replay';
+  planner: string;
+  grounder: string;
+  settings: Record<string, unknown>;
+}
+
+export interface SettleInfo {
+  settled: boolean;
+  waitedMs: number;
+  frames: number;
+}
+
+export interface ForecastAttempt {
+  attempt: number;
+  raw: string;
+  forecast?: Forecast;
+  error?: ErrorInfo;
+  latencyMs: number;
+  model: string;
+  prompt?: PromptRecord;
+  history: readonly HistoryEntry[];
+}
+
+export interface ApprovalRecord {
+  policy: ApprovalPolicy;
+  decision: GateDecision['kind'];
+  original: Forecast;
+  edited?: Forecast;
+  reason?: string;
+  waitedMs: number;
+}
+
+export interface ExecutionRecord {
+  action: Action;
+  /** Where it acted, in global logical pixels, when it pointed somewhere. */
+  globalPoint?: { x: number; y: number };
+  globalEndPoint?: { x: number; y: number };
+  result: 'ok' | 'error' | 'stopped';
+  error?: ErrorInfo;
+  durationMs: number;
+  settle?: SettleInfo;
+}
+
+export interface EpisodeEnd {
+  status: Exclude<EpisodeStatus, 'running' | 'interrupted'>;
+  error?: ErrorInfo;
+  answer?: string;
+}
+
+/** What the loop writes. Synchronous: each call is one transaction, durable when it returns. */
+export interface EpisodeStore {
+  createEpisode(e: NewEpisode): string;
+  /** Starts a step with its observation; the screenshot is written as a content-addressed file. */
+  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo): string;
+  recordForecast(stepId: string, attempt: ForecastAttempt): void;
+  recordGrounding(stepId: string, forecastStepIndex: number, grounding: Grounding | { error: ErrorInfo }): void;
+  recordApproval(stepId: string, approval: ApprovalRecord): void;
+  recordExecution(stepId: string, execution: ExecutionRecord): void;
+  finishEpisode(episodeId: string, end: EpisodeEnd): void;
+}
