@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'STEP_BUDGET', // the episode used all its steps
   'LOOP_DETECTED', // the agent keeps repeating the same action
   'REJECTED', // a person rejected the forecast
+  'TASK_FAILED', // the planner itself declared the task impossible (action fail)
   'STORE_CORRUPT', // the database or a blob could not be read
   'STORE_MIGRATION', // the database was written by an unknown version
   'NOT_FOUND', // an episode, file or record does not exist

@@ -60,6 +60,16 @@ export interface Observation {
   capturedAt: number;
 }
 
+/**
+ * Eyes of the loop: waits for the screen to settle after an action, captures and encodes it.
+ * Implemented in main/desktop over Screen + SettleDetector.
+ */
+export interface Observer {
+  displays(): Promise<Display[]>;
+  /** afterAction: wait until the screen stops changing first. */
+  observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }>;
+}
+
 // ---------------------------------------------------------------- planner
 
 export interface HistoryEntry {
@@ -128,6 +138,11 @@ export interface Grounding {
 
 export interface Grounder {
   readonly id: string;
+  /**
+   * True when ground() is a cheap lookup in perceived data (OCR, the planner's own point), so
+   * the loop grounds every forecast step speculatively; false when each call costs a model call.
+   */
+  readonly speculative?: boolean;
   /**
    * Starts perceiving a new observation (OCR, a detector) in the background while the planner
    * thinks. Idempotent per frameId; ground() awaits it when it is still running.

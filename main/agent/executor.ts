@@ -1,0 +1,108 @@
+/**
+ * Turns one grounded action into input. Every point is converted from the observation's
+ * screenshot space to global coordinates here and checked against the displays: nothing is
+ * ever clicked or typed off screen.
+ */
+import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
+import { assertOnScreen, convertPoint, type Display, type Point, type SpacePoint } from '../../common/coords.ts';
+import { ForesightError } from '../../common/errors.ts';
+import type { Grounding, Input, Observation } from '../../common/ports.ts';
+
+export interface ExecutionTarget {
+  globalPoint?: Point;
+  globalEndPoint?: Point;
+}
+
+const DEFAULT_SCROLL_NOTCHES = 3;
+const DEFAULT_WAIT_MS = 1000;
+const LONG_PRESS_MS = 800;
+
+export function needsPoint(a: Action): boolean {
+  return POINTED_ACTIONS.has(a.action_type);
+}
+
+/** Where an action lands, in global coordinates, refused when outside every display. */
+export function resolveTarget(
+  action: Action,
+  grounding: Grounding | undefined,
+  observation: Observation,
+  displays: readonly Display[],
+): ExecutionTarget {
+  const toGlobal = (p: SpacePoint): Point => {
+    const g = convertPoint(p, 'global', observation.geometry);
+    assertOnScreen(g, displays);
+    return { x: g.x, y: g.y };
+  };
+  const start = grounding?.point ?? action.point;
+  const end = grounding?.endPoint ?? action.end_point;
+  const target: ExecutionTarget = {};
+  if (start) target.globalPoint = toGlobal(start);
+  if (end) target.globalEndPoint = toGlobal(end);
+  if (needsPoint(action) && !target.globalPoint) {
+    throw new ForesightError('GROUNDING_FAILED', `No point to ${action.action_type} at for "${action.step_instruction}"`);
+  }
+  if (action.action_type === 'drag' && !target.globalEndPoint) {
+    throw new ForesightError('GROUNDING_FAILED', `No end point for drag "${action.step_instruction}"`);
+  }
+  return target;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ForesightError('STOPPED', 'Stopped while waiting'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new ForesightError('STOPPED', 'Stopped while waiting'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function executeAction(action: Action, target: ExecutionTarget, input: Input, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped before acting');
+  const p = target.globalPoint;
+  switch (action.action_type) {
+    case 'click':
+    case 'select':
+      await input.click(p!, 'left', 1);
+      if (action.action_type === 'select' && action.value) await input.type(action.value, signal);
+      return;
+    case 'double_click':
+      return input.click(p!, 'left', 2);
+    case 'right_click':
+      return input.click(p!, 'right', 1);
+    case 'move':
+      return input.move(p!);
+    case 'long_press':
+      return input.longPress(p!, action.duration_ms ?? LONG_PRESS_MS);
+    case 'drag':
+      return input.drag(p!, target.globalEndPoint!);
+    case 'scroll':
+      return input.scroll(p, action.direction ?? 'down', action.amount ?? DEFAULT_SCROLL_NOTCHES);
+    case 'type':
+    case 'input_text':
+      if (action.text === undefined) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "text"`);
+      if (p) await input.click(p, 'left', 1);
+      return input.type(action.text, signal);
+    case 'hotkey':
+    case 'key':
+      if (!action.keys?.length) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "keys", e.g. ["ctrl", "s"]`);
+      return input.hotkey(action.keys);
+    case 'navigate_back':
+      return input.hotkey(['alt', 'left']);
+    case 'wait':
+      return abortableSleep(action.duration_ms ?? DEFAULT_WAIT_MS, signal);
+    case 'navigate_home':
+    case 'open_app':
+    case 'tool_call':
+      throw new ForesightError('BAD_INPUT', `${action.action_type} is not available on a desktop yet`);
+    case 'finished':
+    case 'call_user':
+    case 'fail':
+      return; // terminal: the loop ends the episode
+  }
+}

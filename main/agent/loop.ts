@@ -1,0 +1,381 @@
+/**
+ * The model-predictive loop of TraceR1: observe → forecast K steps → ground the first (the
+ * rest speculatively) → act → settle → observe → forecast anew. Every fact lands in the
+ * EpisodeStore as it happens, so a killed process loses nothing that was finished.
+ */
+import { TERMINAL_ACTIONS, describeAction, type Forecast } from '../../common/actions.ts';
+import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
+import { parseForecast } from '../../common/forecast-parser.ts';
+import type {
+  ApprovalPolicy,
+  EpisodeEnd,
+  EpisodeStore,
+  ExecutionRecord,
+  Grounder,
+  Grounding,
+  HistoryEntry,
+  HumanGate,
+  GateDecision,
+  Input,
+  Observation,
+  Observer,
+  Planner,
+  SettleInfo,
+} from '../../common/ports.ts';
+import { executeAction, needsPoint, resolveTarget, type ExecutionTarget } from './executor.ts';
+import { actionKey, cycleLength } from './repetition.ts';
+import { needsReview, type ApprovedPlan } from './review.ts';
+
+export interface AgentConfig {
+  task: string;
+  /** Forecast horizon K. The paper's ablation peaks near 10; 5 is cheaper per call. */
+  horizon: number;
+  maxSteps: number;
+  approval: ApprovalPolicy;
+  /** Malformed answers are re-asked with the parse error this many times. */
+  maxParseRetries: number;
+  /** Identical actions (or cycles) in a row that count as a loop. */
+  maxRepeats: number;
+  /** Failed actions in a row (grounding, execution) before the episode fails. */
+  maxConsecutiveErrors: number;
+  /** Rejections in a row before the episode stops. */
+  maxRejections: number;
+  settings?: Record<string, unknown>;
+}
+
+export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'task'> = {
+  horizon: 5,
+  maxSteps: 30,
+  approval: 'never',
+  maxParseRetries: 2,
+  maxRepeats: 3,
+  maxConsecutiveErrors: 3,
+  maxRejections: 3,
+};
+
+export interface AgentDeps {
+  observer: Observer;
+  input: Input;
+  planner: Planner;
+  grounder: Grounder;
+  store: EpisodeStore;
+  gate: HumanGate;
+  onEvent?: (e: AgentEvent) => void;
+}
+
+export type AgentEvent =
+  | { type: 'episode_start'; episodeId: string; task: string }
+  | { type: 'observation'; step: number; frameId: string; settle?: SettleInfo }
+  | { type: 'forecast'; step: number; attempt: number; forecast: Forecast; latencyMs: number }
+  | { type: 'parse_error'; step: number; attempt: number; error: ErrorInfo }
+  | { type: 'grounding'; step: number; index: number; grounding?: Grounding; error?: ErrorInfo }
+  | { type: 'review'; step: number; decision: GateDecision['kind']; reason?: string }
+  | {
+      type: 'action';
+      step: number;
+      description: string;
+      target: ExecutionTarget;
+      result: ExecutionRecord['result'];
+      error?: ErrorInfo;
+      durationMs: number;
+    }
+  | { type: 'episode_end'; episodeId: string; status: EpisodeEnd['status']; error?: ErrorInfo; answer?: string; steps: number };
+
+export interface EpisodeOutcome {
+  episodeId: string;
+  status: EpisodeEnd['status'];
+  error?: ErrorInfo;
+  answer?: string;
+  /** Steps that reached execution (terminal actions included). */
+  steps: number;
+}
+
+class EpisodeRun {
+  private readonly history: HistoryEntry[] = [];
+  private readonly executedKeys: string[] = [];
+  private approvedPlan: ApprovedPlan | undefined;
+  private attempts = 0;
+  private executedSteps = 0;
+  private consecutiveErrors = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+    private readonly signal: AbortSignal,
+    readonly episodeId: string,
+  ) {}
+
+  private emit(e: AgentEvent): void {
+    this.deps.onEvent?.(e);
+  }
+
+  private checkStopped(): void {
+    if (this.signal.aborted) throw new ForesightError('STOPPED', 'Stopped by the kill switch');
+  }
+
+  /** Runs steps until a terminal state; returns how the episode ends. */
+  async run(): Promise<EpisodeEnd> {
+    for (let step = 1; step <= this.config.maxSteps; step++) {
+      this.checkStopped();
+      const end = await this.step(step);
+      if (end) return end;
+    }
+    return {
+      status: 'failed',
+      error: { code: 'STEP_BUDGET', message: `The task was not finished within ${this.config.maxSteps} steps` },
+    };
+  }
+
+  private async step(step: number): Promise<EpisodeEnd | undefined> {
+    const { observer, grounder, store } = this.deps;
+    const { observation, settle } = await observer.observe(step > 1, this.signal);
+    grounder.perceive(observation); // OCR runs while the planner thinks
+    const stepId = store.beginStep(this.episodeId, step, observation, settle);
+    this.attempts = 0;
+    this.emit({ type: 'observation', step, frameId: observation.frameId, ...(settle ? { settle } : {}) });
+
+    let feedback: string | undefined;
+    let rejections = 0;
+    let reaskedForLoop = false;
+    for (;;) {
+      this.checkStopped();
+      let forecast = await this.forecast(stepId, step, observation, feedback);
+      let grounding = await this.ground(stepId, step, forecast, observation);
+
+      if (needsReview(this.config.approval, this.approvedPlan, forecast)) {
+        const t0 = Date.now();
+        const decision = await this.deps.gate.review(
+          { episodeId: this.episodeId, stepNumber: step, forecast, observation, ...(grounding.ok && grounding.value ? { grounding: grounding.value } : {}) },
+          this.signal,
+        );
+        store.recordApproval(stepId, {
+          policy: this.config.approval,
+          decision: decision.kind,
+          original: forecast,
+          ...(decision.kind === 'edit' ? { edited: decision.forecast } : {}),
+          ...(decision.kind === 'reject' ? { reason: decision.reason } : {}),
+          waitedMs: Date.now() - t0,
+        });
+        this.emit({ type: 'review', step, decision: decision.kind, ...(decision.kind === 'reject' ? { reason: decision.reason } : {}) });
+        if (decision.kind === 'reject') {
+          rejections++;
+          if (rejections >= this.config.maxRejections) {
+            return { status: 'stopped', error: { code: 'REJECTED', message: `A person rejected ${rejections} forecasts in a row: ${decision.reason}` } };
+          }
+          feedback = `A person rejected your forecast: ${decision.reason || 'no reason given'}`;
+          continue;
+        }
+        if (decision.kind === 'edit') {
+          forecast = decision.forecast;
+          grounding = await this.ground(stepId, step, forecast, observation);
+        }
+        this.approvedPlan = { forecast, executedSince: 0 };
+      }
+
+      const first = forecast.steps[0]!;
+      const action = first.action;
+      if (TERMINAL_ACTIONS.has(action.action_type)) {
+        store.recordExecution(stepId, { action, result: 'ok', durationMs: 0 });
+        this.executedSteps++;
+        this.emit({ type: 'action', step, description: describeAction(action), target: {}, result: 'ok', durationMs: 0 });
+        return terminalEnd(action.action_type, action.answer ?? action.text, action.step_instruction);
+      }
+
+      // Resolve the target first: the loop check needs the point, and an out-of-screen point
+      // must be refused before anything moves.
+      let target: ExecutionTarget | undefined;
+      let targetError: ErrorInfo | undefined;
+      try {
+        if (!grounding.ok) throw grounding.error;
+        target = resolveTarget(action, grounding.value, observation, await observer.displays());
+      } catch (e) {
+        targetError = toErrorInfo(e);
+      }
+
+      const key = actionKey(action, target?.globalPoint);
+      if (target && cycleLength(this.executedKeys, key, this.config.maxRepeats) > 0) {
+        if (!reaskedForLoop) {
+          reaskedForLoop = true;
+          feedback = `You are repeating "${describeAction(action)}" without progress. Choose a different action, or fail if the task cannot be done.`;
+          continue;
+        }
+        return {
+          status: 'failed',
+          error: { code: 'LOOP_DETECTED', message: `The agent kept repeating "${describeAction(action)}" ${this.config.maxRepeats} times` },
+        };
+      }
+
+      const outcome = await this.execute(stepId, step, action, target, targetError);
+      if (outcome === 'stopped') throw new ForesightError('STOPPED', 'Stopped by the kill switch during an action');
+      this.executedKeys.push(key);
+      if (this.approvedPlan) this.approvedPlan.executedSince++;
+      if (outcome === 'error') {
+        this.consecutiveErrors++;
+        if (this.consecutiveErrors >= this.config.maxConsecutiveErrors) {
+          return {
+            status: 'failed',
+            error: { code: targetError?.code ?? 'INTERNAL', message: `${this.consecutiveErrors} actions in a row failed; last: ${this.history.at(-1)?.outcome ?? ''}` },
+          };
+        }
+        this.approvedPlan = undefined;
+        return undefined;
+      }
+      this.consecutiveErrors = 0;
+      if (first.status === 'done') return { status: 'finished' };
+      return undefined;
+    }
+  }
+
+  /** Asks the planner, re-asking with the parse error when the answer is malformed. */
+  private async forecast(stepId: string, step: number, observation: Observation, feedback: string | undefined): Promise<Forecast> {
+    const { planner, store } = this.deps;
+    const tries = this.config.maxParseRetries + 1;
+    let lastError: ForesightError | undefined;
+    let fb = feedback;
+    for (let i = 0; i < tries; i++) {
+      this.checkStopped();
+      const attempt = ++this.attempts;
+      const history = [...this.history];
+      let reply;
+      try {
+        reply = await planner.plan(
+          { instruction: this.config.task, observation, history, horizon: this.config.horizon, stepNumber: step, ...(fb ? { feedback: fb } : {}) },
+          this.signal,
+        );
+      } catch (e) {
+        const err = this.signal.aborted ? new ForesightError('STOPPED', 'Stopped while the planner was thinking') : e;
+        store.recordForecast(stepId, { attempt, raw: '', error: toErrorInfo(err), latencyMs: 0, model: planner.id, history });
+        throw err;
+      }
+      try {
+        const forecast = parseForecast(reply.raw, reply.format, {
+          imageWidth: observation.geometry.imageWidth,
+          imageHeight: observation.geometry.imageHeight,
+        });
+        store.recordForecast(stepId, { attempt, raw: reply.raw, forecast, latencyMs: reply.latencyMs, model: reply.model, prompt: reply.prompt, history });
+        this.emit({ type: 'forecast', step, attempt, forecast, latencyMs: reply.latencyMs });
+        return forecast;
+      } catch (e) {
+        if (!isForesightError(e)) throw e;
+        lastError = e;
+        store.recordForecast(stepId, { attempt, raw: reply.raw, error: e.toInfo(), latencyMs: reply.latencyMs, model: reply.model, prompt: reply.prompt, history });
+        this.emit({ type: 'parse_error', step, attempt, error: e.toInfo() });
+        fb = e.message;
+      }
+    }
+    throw new ForesightError(
+      'PARSE_ERROR',
+      `The planner's answer could not be used after ${tries} attempts: ${lastError?.message ?? 'unknown error'}`,
+      lastError?.details,
+    );
+  }
+
+  /**
+   * Grounds the first step and, when the grounder only looks up perceived data, every later
+   * pointed step too (speculatively, recorded for training and for the person watching).
+   */
+  private async ground(
+    stepId: string,
+    step: number,
+    forecast: Forecast,
+    observation: Observation,
+  ): Promise<{ ok: true; value: Grounding | undefined } | { ok: false; error: ErrorInfo }> {
+    const { grounder, store } = this.deps;
+    const indices = forecast.steps
+      .map((s, i) => (needsPoint(s.action) && !TERMINAL_ACTIONS.has(s.action.action_type) ? i : -1))
+      .filter((i) => i >= 0 && (i === 0 || grounder.speculative === true));
+    const results = await Promise.all(
+      indices.map(async (i) => {
+        try {
+          const g = await grounder.ground({ action: forecast.steps[i]!.action, observation }, this.signal);
+          store.recordGrounding(stepId, i, g);
+          this.emit({ type: 'grounding', step, index: i, grounding: g });
+          return { i, ok: true as const, g };
+        } catch (e) {
+          const error = toErrorInfo(e);
+          store.recordGrounding(stepId, i, { error });
+          this.emit({ type: 'grounding', step, index: i, error });
+          return { i, ok: false as const, error };
+        }
+      }),
+    );
+    this.checkStopped();
+    const first = results.find((r) => r.i === 0);
+    if (!first) return { ok: true, value: undefined };
+    return first.ok ? { ok: true, value: first.g } : { ok: false, error: first.error };
+  }
+
+  private async execute(
+    stepId: string,
+    step: number,
+    action: Forecast['steps'][number]['action'],
+    target: ExecutionTarget | undefined,
+    targetError: ErrorInfo | undefined,
+  ): Promise<ExecutionRecord['result']> {
+    const t0 = performance.now();
+    let result: ExecutionRecord['result'] = 'ok';
+    let error: ErrorInfo | undefined = targetError;
+    if (target && !targetError) {
+      try {
+        await executeAction(action, target, this.deps.input, this.signal);
+      } catch (e) {
+        error = toErrorInfo(e);
+      }
+    }
+    if (error) result = error.code === 'STOPPED' || this.signal.aborted ? 'stopped' : 'error';
+    const durationMs = performance.now() - t0;
+    this.deps.store.recordExecution(stepId, {
+      action,
+      ...(target?.globalPoint ? { globalPoint: target.globalPoint } : {}),
+      ...(target?.globalEndPoint ? { globalEndPoint: target.globalEndPoint } : {}),
+      result,
+      ...(error ? { error } : {}),
+      durationMs,
+    });
+    this.executedSteps++;
+    const description = describeAction(action);
+    this.history.push({ step, action: description, outcome: error ? `failed: ${error.message}` : 'ok' });
+    this.emit({ type: 'action', step, description, target: target ?? {}, result, ...(error ? { error } : {}), durationMs });
+    return result;
+  }
+
+  get stepsExecuted(): number {
+    return this.executedSteps;
+  }
+}
+
+function terminalEnd(type: string, answer: string | undefined, why: string): EpisodeEnd {
+  if (type === 'finished') return answer !== undefined ? { status: 'finished', answer } : { status: 'finished' };
+  if (type === 'call_user') return { status: 'needs_user', error: { code: 'REJECTED', message: `The agent asks for a person: ${why}` } };
+  return { status: 'failed', error: { code: 'TASK_FAILED', message: `The agent gave up: ${why}` } };
+}
+
+/** Runs one episode to its end. Never throws for anything the episode itself can record. */
+export async function runEpisode(config: AgentConfig, deps: AgentDeps, signal: AbortSignal): Promise<EpisodeOutcome> {
+  const episodeId = deps.store.createEpisode({
+    task: config.task,
+    mode: 'agent',
+    planner: deps.planner.id,
+    grounder: deps.grounder.id,
+    settings: {
+      horizon: config.horizon,
+      maxSteps: config.maxSteps,
+      approval: config.approval,
+      maxParseRetries: config.maxParseRetries,
+      ...config.settings,
+    },
+  });
+  deps.onEvent?.({ type: 'episode_start', episodeId, task: config.task });
+  const run = new EpisodeRun(config, deps, signal, episodeId);
+  let end: EpisodeEnd;
+  try {
+    end = await run.run();
+  } catch (e) {
+    const error = toErrorInfo(e);
+    end = { status: error.code === 'STOPPED' || signal.aborted ? 'stopped' : 'failed', error: signal.aborted ? { code: 'STOPPED', message: error.message } : error };
+  }
+  deps.store.finishEpisode(episodeId, end);
+  const outcome: EpisodeOutcome = { episodeId, ...end, steps: run.stepsExecuted };
+  deps.onEvent?.({ type: 'episode_end', ...outcome });
+  return outcome;
+}

@@ -1,0 +1,180 @@
+/**
+ * `foresight` — the command line. This is a process entry point: it wires the adapters
+ * (desktop, planner, grounder, store, gate) into the agent loop by plain constructor calls.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import envPaths from 'env-paths';
+import { ForesightError, isForesightError, toErrorInfo } from '../../common/errors.ts';
+import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
+import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
+import { createPlanner } from '../planners/index.ts';
+import { createGrounder } from '../grounders/index.ts';
+import { createDesktop } from '../desktop/index.ts';
+import { SqliteEpisodeStore } from '../../store/index.ts';
+import { formatEvent } from './format.ts';
+import { TerminalGate } from './terminal-gate.ts';
+import { printEpisode, printEpisodeList } from './episodes.ts';
+
+export function defaultDbPath(): string {
+  return join(envPaths('foresight', { suffix: '' }).data, 'foresight.db');
+}
+
+function openStore(db: string | undefined): SqliteEpisodeStore {
+  const path = resolve(db ?? defaultDbPath());
+  mkdirSync(dirname(path), { recursive: true });
+  return SqliteEpisodeStore.open(path);
+}
+
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+  return n;
+};
+
+const EXIT = { finished: 0, failed: 1, usage: 2, needs_user: 3, stopped: 130 } as const;
+
+interface RunOptions {
+  planner: string;
+  grounder: string;
+  approve: ApprovalPolicy;
+  db?: string;
+  maxSteps: number;
+  horizon: number;
+  retries: number;
+  json?: boolean;
+  apiKey?: string;
+  timeout: number;
+  killKey: string;
+  display?: string;
+}
+
+async function runCommand(task: string, o: RunOptions): Promise<number> {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
+  const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
+  const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
+  const store = openStore(o.db);
+  const desktop = await createDesktop({ killHotkey: o.killKey, ...(o.display ? { displayId: o.display } : {}) });
+  const kill = desktop.killSwitch;
+  const onSigint = () => kill.trigger('SIGINT');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let gate: HumanGate;
+  let terminalGate: TerminalGate | undefined;
+  if (o.approve === 'never') {
+    gate = { review: async () => ({ kind: 'approve' }) };
+  } else {
+    terminalGate = new TerminalGate(process.stdin, o.json ? process.stderr : process.stdout, () => kill.trigger('approval'));
+    gate = terminalGate;
+  }
+  const onEvent = (e: AgentEvent) => out(o.json ? JSON.stringify(e) : formatEvent(e));
+  kill.start();
+  if (!o.json) out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
+  try {
+    const outcome = await runEpisode(
+      {
+        ...DEFAULT_AGENT_CONFIG,
+        task,
+        horizon: o.horizon,
+        maxSteps: o.maxSteps,
+        approval: o.approve,
+        maxParseRetries: o.retries,
+      },
+      { observer: desktop.observer, input: desktop.input, planner, grounder, store, gate, onEvent },
+      kill.signal,
+    );
+    if (o.json) out(JSON.stringify({ type: 'summary', ...outcome }));
+    return EXIT[outcome.status];
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    terminalGate?.close();
+    await kill.stop();
+    await grounder.close?.();
+    store.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('foresight')
+    .description('A desktop agent that plans ahead: it forecasts the next steps, executes the first, looks again, forecasts anew.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('Run one task on this desktop')
+    .argument('<task>', 'what to do, in words')
+    .requiredOption('--planner <spec>', 'openai:<baseURL>#<model> or script:<file>')
+    .option('--grounder <spec>', 'ocr, none, or openai:<baseURL>#<model>', 'ocr')
+    .addOption(new Option('--approve <policy>', 'ask a person: never, before each step, or when the forecast changes').choices([...APPROVAL_POLICIES]).default('never'))
+    .option('--db <file>', `episode database (default ${defaultDbPath()})`)
+    .option('--max-steps <n>', 'step budget', int('--max-steps', 1), DEFAULT_AGENT_CONFIG.maxSteps)
+    .option('--horizon <k>', 'steps to forecast each time', int('--horizon', 1), DEFAULT_AGENT_CONFIG.horizon)
+    .option('--retries <n>', 're-ask a malformed answer this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
+    .option('--api-key <key>', 'API key of the model endpoint (default: $FORESIGHT_API_KEY)')
+    .option('--timeout <ms>', 'model request timeout', int('--timeout', 1), 120_000)
+    .option('--kill-key <combo>', 'global hotkey that stops the agent', 'ctrl+alt+k')
+    .option('--display <id>', 'display to observe (default: the primary one)')
+    .option('--json', 'print events as JSON lines')
+    .action(async (task: string, opts: RunOptions) => {
+      program.setOptionValue('exitCode', await runCommand(task, opts));
+    });
+
+  const episodes = program.command('episodes').description('Look at recorded episodes');
+  episodes
+    .command('list')
+    .option('--db <file>', 'episode database')
+    .option('--limit <n>', 'how many', int('--limit', 1), 50)
+    .option('--json', 'print JSON')
+    .action((opts: { db?: string; limit: number; json?: boolean }) => {
+      const store = openStore(opts.db);
+      try {
+        printEpisodeList(store.listEpisodes({ limit: opts.limit }), opts.json === true);
+      } finally {
+        store.close();
+      }
+    });
+  episodes
+    .command('show')
+    .argument('<id>', 'episode id (a unique prefix is enough)')
+    .option('--db <file>', 'episode database')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { db?: string; json?: boolean }) => {
+      const store = openStore(opts.db);
+      try {
+        printEpisode(store, id, opts.json === true);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('app')
+    .description('Start the app (Electron when its binary is installed; otherwise explains the CLI)')
+    .action(async () => {
+      const { startApp } = await import('../shell/start.ts');
+      program.setOptionValue('exitCode', await startApp());
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return (program.getOptionValue('exitCode') as number | undefined) ?? 0;
+  } catch (e) {
+    if (e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      const ce = e as { exitCode?: number; code: string };
+      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : (ce.exitCode ?? EXIT.usage);
+    }
+    const info = toErrorInfo(e);
+    process.stderr.write(`foresight: ${info.code}: ${info.message}\n`);
+    return isForesightError(e) && (e.code === 'BAD_INPUT' || e.code === 'NOT_FOUND') ? EXIT.usage : EXIT.failed;
+  }
+}
+
+export { ForesightError };
