@@ -1,0 +1,141 @@
+/**
+ * Acceptance 4–6: the kill switch stops a long typing action within 200 ms and the episode
+ * ends as stopped; a planner answering garbage is re-asked, then the episode fails with its
+ * reason and earlier steps kept; `kill -9` leaves an interrupted episode with its steps.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
+import { runCli, startCli } from '../harness/cli.ts';
+import { startFakeOpenAI, userParts } from '../harness/fake-openai.ts';
+import { serializeTraceR1 } from '../../common/forecast-parser.ts';
+import type { ForecastStep } from '../../common/actions.ts';
+import { SqliteEpisodeStore } from '../../store/index.ts';
+
+let desk: XDesktop;
+let dir: string;
+
+before(async () => {
+  desk = await startXDesktop();
+  dir = mkdtempSync(join(tmpdir(), 'foresight-safety-'));
+});
+after(async () => {
+  await desk.stop();
+});
+
+const step = (action: ForecastStep['action'], status: ForecastStep['status'] = 'not done'): ForecastStep => ({
+  screenshot_abstraction: '',
+  action,
+  status,
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A terminal program that appends "<epoch ms> <char>" for every character it receives. */
+const RECORDER = `
+import sys, termios, tty, time
+fd = sys.stdin.fileno()
+tty.setraw(fd)
+out = open(sys.argv[1], 'a', buffering=1)
+while True:
+    ch = sys.stdin.read(1)
+    out.write('%d %s\\n' % (int(time.time() * 1000), 'NL' if ch in '\\r\\n' else ch))
+`;
+
+test('the kill switch stops a long typing action within 200 ms; the episode ends as stopped', async () => {
+  const log = join(dir, 'keys.log');
+  writeFileSync(join(dir, 'recorder.py'), RECORDER);
+  desk.launch('xterm', ['-T', 'recorder', '-e', 'python3', join(dir, 'recorder.py'), log]);
+  await desk.waitForWindow('recorder');
+  await sleep(500);
+  const long = 'the quick brown fox jumps over the lazy dog '.repeat(60);
+  const planFile = join(dir, 'long.txt');
+  writeFileSync(planFile, serializeTraceR1([step({ action_type: 'type', text: long, step_instruction: 'type a long text' }, 'done')]));
+  const db = join(dir, 'kill.db');
+  const run = startCli(['run', 'Type a long text', '--planner', `script:${planFile}`, '--grounder', 'none', '--db', db, '--kill-key', 'ctrl+alt+k'], desk.env);
+  // Let it type for a while, then press the kill switch from outside, as a person would.
+  for (let i = 0; i < 100 && (!existsSync(log) || readFileSync(log, 'utf8').split('\n').length < 40); i++) await sleep(50);
+  const typedBefore = readFileSync(log, 'utf8').trim().split('\n').length;
+  assert.ok(typedBefore >= 40, 'typing had started');
+  const trigger = Date.now();
+  desk.x('xdotool', ['key', 'ctrl+alt+k']);
+  const res = await run.done;
+  await sleep(300);
+  const rows = readFileSync(log, 'utf8').trim().split('\n');
+  const last = Number(rows.at(-1)!.split(' ')[0]);
+  assert.ok(rows.length < long.length, 'typing did not finish');
+  assert.ok(last - trigger <= 200, `last character arrived ${last - trigger} ms after the trigger`);
+  assert.equal(res.code, 130, `exit code of a stopped run\n${res.stdout}\n${res.stderr}`);
+  const store = SqliteEpisodeStore.open(db);
+  try {
+    const [ep] = store.listEpisodes({ limit: 1 });
+    assert.equal(ep?.status, 'stopped');
+    const full = store.getEpisode(ep.id);
+    assert.equal(full.steps[0]?.executions[0]?.result, 'stopped');
+  } finally {
+    store.close();
+  }
+});
+
+test('garbage from the planner is re-asked N times, then the episode fails with its reason; earlier steps stay', async () => {
+  const good = serializeTraceR1([step({ action_type: 'wait', duration_ms: 50, step_instruction: 'wait for the screen' })]);
+  const server = await startFakeOpenAI((_req, i) => (i === 0 ? good : 'I think we should click somewhere nice.'));
+  const db = join(dir, 'garbage.db');
+  try {
+    const res = await runCli(
+      ['run', 'Do something', '--planner', `openai:${server.baseURL}#junk`, '--grounder', 'none', '--db', db, '--retries', '2', '--json'],
+      desk.env,
+    );
+    assert.equal(res.code, 1);
+    assert.equal(server.requests.length, 1 + 3, 'step 1, then step 2 asked 1 + 2 times');
+    assert.match(userParts(server.requests[2]!).text, /previous answer could not be used: .*answer/i, 'the retry says what was wrong');
+    const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string; message: string } };
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error.code, 'PARSE_ERROR');
+    assert.match(summary.error.message, /after 3 attempts/);
+    const store = SqliteEpisodeStore.open(db);
+    try {
+      const [ep] = store.listEpisodes({ limit: 1 });
+      const full = store.getEpisode(ep!.id);
+      assert.equal(full.status, 'failed');
+      assert.equal(full.errorCode, 'PARSE_ERROR');
+      assert.equal(full.steps.length, 2);
+      assert.equal(full.steps[0]!.executions[0]?.result, 'ok');
+      assert.deepEqual(full.steps[1]!.forecasts.map((f) => f.error?.code), ['PARSE_ERROR', 'PARSE_ERROR', 'PARSE_ERROR']);
+      assert.equal(full.steps[1]!.forecasts[0]!.raw, 'I think we should click somewhere nice.');
+    } finally {
+      store.close();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('kill -9 of a running `foresight run`: the episode shows as interrupted with its finished steps', async () => {
+  const waits = Array.from({ length: 40 }, () => step({ action_type: 'wait', duration_ms: 150, step_instruction: 'wait' }));
+  const planFile = join(dir, 'waits.txt');
+  writeFileSync(planFile, serializeTraceR1(waits));
+  const db = join(dir, 'kill9.db');
+  const run = startCli(['run', 'Wait a lot', '--planner', `script:${planFile}`, '--grounder', 'none', '--db', db, '--json'], desk.env);
+  let actions = 0;
+  await run.waitForLine(/"type":"action"/).then(async () => {
+    for (;;) {
+      actions = run.lines.filter((l) => l.includes('"type":"action"')).length;
+      if (actions >= 3) break;
+      await sleep(20);
+    }
+  });
+  run.child.kill('SIGKILL');
+  await run.done;
+  const shown = await runCli(['episodes', 'list', '--db', db, '--json'], desk.env);
+  assert.equal(shown.code, 0, shown.stderr);
+  const [ep] = JSON.parse(shown.stdout) as Array<{ id: string; status: string }>;
+  assert.equal(ep?.status, 'interrupted');
+  const detail = await runCli(['episodes', 'show', ep.id, '--db', db, '--json'], desk.env);
+  const full = JSON.parse(detail.stdout) as { steps: Array<{ executions: Array<{ result: string }> }> };
+  const executed = full.steps.filter((s) => s.executions.length > 0).length;
+  assert.ok(executed >= actions, `all ${actions} finished steps are in the database (found ${executed})`);
+});
