@@ -1,0 +1,841 @@
+/**
+ * The episode store over SQLite: what the agent loop writes (EpisodeStore of common/ports.ts)
+ * and what the CLI, the renderer and dataset export read back.
+ *
+ * Durability: every write method is one transaction, committed when it returns; the database
+ * is in WAL mode, so a process killed at any moment loses at most the write it was in.
+ * Screenshots are written as files before the row that names them. An episode whose process
+ * died while it was `running` is marked `interrupted` the next time the store is opened.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { coordSpaceSchema, spacePointSchema } from '../common/actions.ts';
+import type { CoordSpace } from '../common/coords.ts';
+import { ForesightError, type ErrorInfo } from '../common/errors.ts';
+import {
+  APPROVAL_POLICIES,
+  EPISODE_STATUSES,
+  type ApprovalRecord,
+  type EpisodeEnd,
+  type EpisodeStatus,
+  type EpisodeStore,
+  type ExecutionRecord,
+  type ForecastAttempt,
+  type Grounding,
+  type NewEpisode,
+  type Observation,
+  type SettleInfo,
+} from '../common/ports.ts';
+import { FrameFiles, pngSize } from './frames.ts';
+import {
+  isCorruptionError,
+  openDatabase,
+  sqliteErrorCode,
+  translateSqliteError,
+  type Migration,
+  type SqliteDatabase,
+} from './migrations.ts';
+import {
+  actionSchema,
+  errorInfoSchema,
+  forecastSchema,
+  frameGeometrySchema,
+  historySchema,
+  jsonObjectSchema,
+  settleInfoSchema,
+} from './schemas.ts';
+import type {
+  EpisodeSummary,
+  ListEpisodesOptions,
+  StoredApproval,
+  StoredEpisode,
+  StoredExecution,
+  StoredForecast,
+  StoredGrounding,
+  StoredStep,
+} from './types.ts';
+
+export interface OpenOptions {
+  /** Where screenshots go; default `<directory of dbPath>/blobs`. */
+  blobDir?: string;
+  /** Clock for every timestamp the store makes (ms since the epoch). */
+  now?: () => number;
+  /** Id generator for episodes and steps (default: random UUIDs). */
+  newId?: () => string;
+  /** The process recorded as the writer of new episodes (default: this one). */
+  pid?: number;
+  /** The host recorded with the pid (default: os.hostname()). */
+  host?: string;
+  /** Only for tests that simulate another version of Foresight. */
+  migrations?: readonly Migration[];
+}
+
+const EPISODE_MODES = ['agent', 'demonstration', 'replay'] as const;
+const END_STATUSES = ['finished', 'failed', 'stopped', 'needs_user'] as const;
+const DECISIONS = ['approve', 'edit', 'reject'] as const;
+const RESULTS = ['ok', 'error', 'stopped'] as const;
+
+/**
+ * Whether a process exists on this host. EPERM means it exists but belongs to someone else;
+ * only ESRCH proves it is gone, so anything else counts as alive (never interrupt a live run).
+ */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+// ---------------------------------------------------------------- rows as SQLite returns them
+
+interface EpisodeRow {
+  id: string;
+  task: string;
+  mode: string;
+  planner: string;
+  grounder: string;
+  settings_json: string;
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  error_details_json: string | null;
+  answer: string | null;
+  started_at: number;
+  ended_at: number | null;
+  last_write_at: number;
+  pid: number;
+  host: string;
+  step_count: number;
+}
+
+interface StepRow {
+  id: string;
+  episode_id: string;
+  step_number: number;
+  frame_sha256: string;
+  image_width: number;
+  image_height: number;
+  geometry_json: string;
+  captured_at: number;
+  settle_json: string | null;
+  created_at: number;
+}
+
+interface ForecastRow {
+  id: number;
+  step_id: string;
+  attempt: number;
+  raw: string;
+  parsed_json: string | null;
+  error_json: string | null;
+  latency_ms: number;
+  model: string;
+  prompt_template: string | null;
+  prompt_version: string | null;
+  system_text: string | null;
+  user_text: string | null;
+  history_json: string;
+  created_at: number;
+}
+
+interface GroundingRow {
+  id: number;
+  step_id: string;
+  forecast_step_index: number;
+  point_space: string | null;
+  point_x: number | null;
+  point_y: number | null;
+  end_space: string | null;
+  end_x: number | null;
+  end_y: number | null;
+  confidence: number | null;
+  grounder: string | null;
+  detail: string | null;
+  latency_ms: number | null;
+  error_json: string | null;
+  created_at: number;
+}
+
+interface ApprovalRow {
+  id: number;
+  step_id: string;
+  policy: string;
+  decision: string;
+  original_json: string;
+  edited_json: string | null;
+  reason: string | null;
+  waited_ms: number;
+  created_at: number;
+}
+
+interface ExecutionRow {
+  id: number;
+  step_id: string;
+  action_json: string;
+  global_x: number | null;
+  global_y: number | null;
+  global_end_x: number | null;
+  global_end_y: number | null;
+  result: string;
+  error_json: string | null;
+  duration_ms: number;
+  settle_json: string | null;
+  created_at: number;
+}
+
+/** Names a row in a STORE_CORRUPT message. */
+interface RowRef {
+  table: string;
+  column: string;
+  row: string;
+}
+
+// ---------------------------------------------------------------- checks on the way in
+
+function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ForesightError('BAD_INPUT', `Refusing to store ${what}: ${z.prettifyError(r.error)}`);
+  return r.data;
+}
+
+function toJson(value: unknown, what: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new ForesightError('BAD_INPUT', `Refusing to store ${what}: it is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+const duration = z.number().finite().nonnegative();
+const finite = z.number().finite();
+const globalPointSchema = z.object({ x: finite, y: finite });
+
+/** Timestamps are whole milliseconds (INTEGER columns). */
+function ms(t: number): number {
+  return Math.round(t);
+}
+
+function isConstraint(e: unknown, code: string): boolean {
+  return sqliteErrorCode(e) === code;
+}
+
+// ---------------------------------------------------------------- the store
+
+export class SqliteEpisodeStore implements EpisodeStore {
+  /** Absolute path of the database file. */
+  readonly path: string;
+  /** Where the screenshot files are. */
+  readonly blobDir: string;
+  /** Ids of the migrations this open applied (empty when the file was up to date). */
+  readonly migrationsApplied: readonly number[];
+
+  private readonly db: SqliteDatabase;
+  private readonly frames: FrameFiles;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly pid: number;
+  private readonly host: string;
+  private readonly stmt: ReturnType<typeof prepareStatements>;
+
+  private constructor(db: SqliteDatabase, path: string, migrationsApplied: number[], opts: OpenOptions) {
+    this.db = db;
+    this.path = path;
+    this.migrationsApplied = migrationsApplied;
+    this.blobDir = resolve(opts.blobDir ?? join(dirname(path), 'blobs'));
+    this.frames = new FrameFiles(this.blobDir);
+    this.now = opts.now ?? Date.now;
+    this.newId = opts.newId ?? randomUUID;
+    this.pid = opts.pid ?? process.pid;
+    this.host = opts.host ?? hostname();
+    this.stmt = prepareStatements(db);
+  }
+
+  /**
+   * Opens (creating when missing) the database at dbPath, applies pending migrations and
+   * marks the episodes of dead processes `interrupted`.
+   * Throws STORE_CORRUPT (not a database), STORE_MIGRATION (written by a newer Foresight).
+   */
+  static open(dbPath: string, opts: OpenOptions = {}): SqliteEpisodeStore {
+    const opened = openDatabase(dbPath, { ...(opts.migrations ? { migrations: opts.migrations } : {}), ...(opts.now ? { now: opts.now } : {}) });
+    try {
+      const store = new SqliteEpisodeStore(opened.db, opened.path, opened.migrationsApplied, opts);
+      store.markInterrupted();
+      return store;
+    } catch (e) {
+      opened.db.close();
+      throw translateSqliteError(e, opened.path);
+    }
+  }
+
+  /** Closes the database; safe to call twice. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      // SQLite's advice for long-lived connections: refresh query-planner statistics on close.
+      this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+
+  // ------------------------------------------------------------ writes (EpisodeStore)
+
+  createEpisode(e: NewEpisode): string {
+    return this.guard(() => {
+      const mode = checked(z.enum(EPISODE_MODES), e.mode, 'the episode mode');
+      const settings = toJson(checked(jsonObjectSchema, e.settings, 'the episode settings'), 'the episode settings');
+      const row = {
+        id: this.newId(),
+        task: checked(z.string(), e.task, 'the task'),
+        mode,
+        planner: checked(z.string(), e.planner, 'the planner'),
+        grounder: checked(z.string(), e.grounder, 'the grounder'),
+        settings_json: settings,
+        started_at: ms(this.now()),
+        pid: this.pid,
+        host: this.host,
+      };
+      this.db.transaction(() => this.stmt.insertEpisode.run(row))();
+      return row.id;
+    });
+  }
+
+  /**
+   * The screenshot file is written first, under the sha256 of the PNG bytes; a frameId that
+   * is not that sha is not trusted (the row holds the real one).
+   */
+  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo): string {
+    return this.guard(() => {
+      checked(positiveInt, stepNumber, 'the step number');
+      const geometry = checked(frameGeometrySchema, observation.geometry, 'the frame geometry');
+      const settleJson = settle === undefined ? null : toJson(checked(settleInfoSchema, settle, 'the settle info'), 'the settle info');
+      const capturedAt = ms(checked(finite, observation.capturedAt, 'the capture time'));
+      if (!this.stmt.episodeExists.get(episodeId)) throw this.notFound('episode', episodeId);
+      const sha = this.frames.put(observation.png);
+      const size = pngSize(observation.png) ?? { width: geometry.imageWidth, height: geometry.imageHeight };
+      const id = this.newId();
+      const t = ms(this.now());
+      try {
+        this.db.transaction(() => {
+          this.stmt.insertStep.run({
+            id,
+            episode_id: episodeId,
+            step_number: stepNumber,
+            frame_sha256: sha,
+            image_width: size.width,
+            image_height: size.height,
+            geometry_json: toJson(geometry, 'the frame geometry'),
+            captured_at: capturedAt,
+            settle_json: settleJson,
+            created_at: t,
+          });
+          this.stmt.touchEpisode.run(t, episodeId);
+        })();
+      } catch (e) {
+        if (isConstraint(e, 'SQLITE_CONSTRAINT_UNIQUE')) {
+          throw new ForesightError('BAD_INPUT', `Episode ${episodeId} already has a step ${stepNumber}`, { episodeId, stepNumber });
+        }
+        throw e;
+      }
+      return id;
+    });
+  }
+
+  recordForecast(stepId: string, attempt: ForecastAttempt): void {
+    this.guard(() => {
+      const row: Omit<ForecastRow, 'id' | 'created_at'> = {
+        step_id: stepId,
+        attempt: checked(nonNegativeInt, attempt.attempt, 'the attempt number'),
+        raw: checked(z.string(), attempt.raw, 'the raw model output'),
+        parsed_json: attempt.forecast === undefined ? null : toJson(checked(forecastSchema, attempt.forecast, 'the forecast'), 'the forecast'),
+        error_json: this.errorJson(attempt.error),
+        latency_ms: checked(duration, attempt.latencyMs, 'the latency'),
+        model: checked(z.string(), attempt.model, 'the model name'),
+        prompt_template: attempt.prompt?.template ?? null,
+        prompt_version: attempt.prompt?.version ?? null,
+        system_text: attempt.prompt?.system ?? null,
+        user_text: attempt.prompt?.user ?? null,
+        history_json: toJson(checked(historySchema, attempt.history, 'the history'), 'the history'),
+      };
+      try {
+        this.writeToStep(stepId, (t) => this.stmt.insertForecast.run({ ...row, created_at: t }));
+      } catch (e) {
+        if (isConstraint(e, 'SQLITE_CONSTRAINT_UNIQUE')) {
+          throw new ForesightError('BAD_INPUT', `Step ${stepId} already has a forecast attempt ${attempt.attempt}`, { stepId, attempt: attempt.attempt });
+        }
+        throw e;
+      }
+    });
+  }
+
+  recordGrounding(stepId: string, forecastStepIndex: number, grounding: Grounding | { error: ErrorInfo }): void {
+    this.guard(() => {
+      const index = checked(nonNegativeInt, forecastStepIndex, 'the forecast step index');
+      const row: Omit<GroundingRow, 'id' | 'created_at'> = {
+        step_id: stepId,
+        forecast_step_index: index,
+        point_space: null,
+        point_x: null,
+        point_y: null,
+        end_space: null,
+        end_x: null,
+        end_y: null,
+        confidence: null,
+        grounder: null,
+        detail: null,
+        latency_ms: null,
+        error_json: null,
+      };
+      if ('error' in grounding) {
+        row.error_json = this.errorJson(grounding.error);
+      } else {
+        const point = checked(spacePointSchema, grounding.point, 'the grounded point');
+        row.point_space = point.space;
+        row.point_x = point.x;
+        row.point_y = point.y;
+        row.confidence = checked(finite, grounding.confidence, 'the grounding confidence');
+        row.grounder = checked(z.string(), grounding.grounder, 'the grounder name');
+        row.detail = grounding.detail ?? null;
+        row.latency_ms = checked(duration, grounding.latencyMs, 'the grounding latency');
+        if (grounding.endPoint !== undefined) {
+          const end = checked(spacePointSchema, grounding.endPoint, 'the grounded end point');
+          row.end_space = end.space;
+          row.end_x = end.x;
+          row.end_y = end.y;
+        }
+      }
+      this.writeToStep(stepId, (t) => this.stmt.insertGrounding.run({ ...row, created_at: t }));
+    });
+  }
+
+  recordApproval(stepId: string, approval: ApprovalRecord): void {
+    this.guard(() => {
+      const decision = checked(z.enum(DECISIONS), approval.decision, 'the decision');
+      if (decision === 'edit' && approval.edited === undefined) {
+        throw new ForesightError('BAD_INPUT', `Refusing to store an edit of step ${stepId} without the edited forecast`, { stepId });
+      }
+      const row = {
+        step_id: stepId,
+        policy: checked(z.enum(APPROVAL_POLICIES), approval.policy, 'the approval policy'),
+        decision,
+        original_json: toJson(checked(forecastSchema, approval.original, 'the original forecast'), 'the original forecast'),
+        edited_json:
+          approval.edited === undefined ? null : toJson(checked(forecastSchema, approval.edited, 'the edited forecast'), 'the edited forecast'),
+        reason: approval.reason ?? null,
+        waited_ms: checked(duration, approval.waitedMs, 'the waiting time'),
+      };
+      this.writeToStep(stepId, (t) => this.stmt.insertApproval.run({ ...row, created_at: t }));
+    });
+  }
+
+  recordExecution(stepId: string, execution: ExecutionRecord): void {
+    this.guard(() => {
+      const at = execution.globalPoint === undefined ? undefined : checked(globalPointSchema, execution.globalPoint, 'the global point');
+      const end =
+        execution.globalEndPoint === undefined ? undefined : checked(globalPointSchema, execution.globalEndPoint, 'the global end point');
+      const row = {
+        step_id: stepId,
+        action_json: toJson(checked(actionSchema, execution.action, 'the executed action'), 'the executed action'),
+        global_x: at?.x ?? null,
+        global_y: at?.y ?? null,
+        global_end_x: end?.x ?? null,
+        global_end_y: end?.y ?? null,
+        result: checked(z.enum(RESULTS), execution.result, 'the execution result'),
+        error_json: this.errorJson(execution.error),
+        duration_ms: checked(duration, execution.durationMs, 'the execution duration'),
+        settle_json:
+          execution.settle === undefined ? null : toJson(checked(settleInfoSchema, execution.settle, 'the settle info'), 'the settle info'),
+      };
+      this.writeToStep(stepId, (t) => this.stmt.insertExecution.run({ ...row, created_at: t }));
+    });
+  }
+
+  finishEpisode(episodeId: string, end: EpisodeEnd): void {
+    this.guard(() => {
+      const status = checked(z.enum(END_STATUSES), end.status, 'the end status');
+      const error = end.error === undefined ? undefined : checked(errorInfoSchema, end.error, 'the episode error');
+      const t = ms(this.now());
+      const changed = this.db.transaction(
+        () =>
+          this.stmt.finishEpisode.run({
+            id: episodeId,
+            status,
+            error_code: error?.code ?? null,
+            error_message: error?.message ?? null,
+            error_details_json: error?.details === undefined ? null : toJson(error.details, 'the error details'),
+            answer: end.answer ?? null,
+            t,
+          }).changes,
+      )();
+      if (changed === 0) throw this.notFound('episode', episodeId);
+    });
+  }
+
+  /**
+   * Marks every `running` episode of this host whose process is gone as `interrupted`, ended
+   * at its last write. Episodes of other hosts are left alone: their processes cannot be
+   * checked from here. Returns how many were marked.
+   */
+  markInterrupted(): number {
+    return this.guard(() => {
+      const dead = this.stmt.runningOnHost.all(this.host).filter((r) => !isProcessAlive(r.pid));
+      if (dead.length === 0) return 0;
+      return this.db.transaction(() => dead.reduce((n, r) => n + this.stmt.interrupt.run(r.id).changes, 0))();
+    });
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** Episodes, newest first. */
+  listEpisodes(opts: ListEpisodesOptions = {}): EpisodeSummary[] {
+    return this.guard(() => {
+      const limit = opts.limit === undefined ? -1 : checked(positiveInt, opts.limit, 'the limit');
+      const rows =
+        opts.status === undefined
+          ? this.stmt.listEpisodes.all(limit)
+          : this.stmt.listEpisodesByStatus.all(checked(z.enum(EPISODE_STATUSES), opts.status, 'the status'), limit);
+      return rows.map((r) => this.summaryOf(r));
+    });
+  }
+
+  /** One episode with all its steps and their records. Throws NOT_FOUND for an unknown id. */
+  getEpisode(id: string): StoredEpisode {
+    return this.guard(() =>
+      // One read transaction: a consistent snapshot while the agent keeps writing.
+      this.db.transaction((): StoredEpisode => {
+        const e = this.stmt.getEpisode.get(id);
+        if (!e) throw this.notFound('episode', id);
+        const forecasts = groupByStep(this.stmt.forecastsOf.all(id), (r) => this.forecastOf(r));
+        const groundings = groupByStep(this.stmt.groundingsOf.all(id), (r) => this.groundingOf(r));
+        const approvals = groupByStep(this.stmt.approvalsOf.all(id), (r) => this.approvalOf(r));
+        const executions = groupByStep(this.stmt.executionsOf.all(id), (r) => this.executionOf(r));
+        const steps = this.stmt.stepsOf.all(id).map(
+          (s): StoredStep => ({
+            ...this.stepOf(s),
+            forecasts: forecasts.get(s.id) ?? [],
+            groundings: groundings.get(s.id) ?? [],
+            approvals: approvals.get(s.id) ?? [],
+            executions: executions.get(s.id) ?? [],
+          }),
+        );
+        const ref = { table: 'episodes', column: 'settings_json', row: `id=${e.id}` };
+        return {
+          ...this.summaryOf(e),
+          settings: this.decode(jsonObjectSchema, e.settings_json, ref),
+          pid: e.pid,
+          host: e.host,
+          lastWriteAt: e.last_write_at,
+          steps,
+        };
+      })(),
+    );
+  }
+
+  /**
+   * The episode an id, or a unique prefix of one, names (for `foresight episodes show 3f2a`).
+   * NOT_FOUND when none matches, BAD_INPUT when the prefix fits several.
+   */
+  resolveEpisodeId(idOrPrefix: string): string {
+    return this.guard(() => {
+      if (idOrPrefix === '') throw new ForesightError('BAD_INPUT', 'An empty episode id names no episode');
+      if (this.stmt.episodeExists.get(idOrPrefix)) return idOrPrefix;
+      const ids = this.stmt.episodesWithPrefix.all(idOrPrefix, idOrPrefix);
+      const [only, other] = ids;
+      if (only === undefined) throw this.notFound('episode', idOrPrefix);
+      if (other !== undefined) {
+        throw new ForesightError('BAD_INPUT', `"${idOrPrefix}" is the start of several episode ids (${ids.join(', ')}, …); give more of it`, {
+          prefix: idOrPrefix,
+        });
+      }
+      return only;
+    });
+  }
+
+  /** Absolute path of the screenshot file of a sha256 (whether or not it exists). */
+  screenshotPath(sha256: string): string {
+    return this.frames.pathOf(sha256);
+  }
+
+  /** The screenshot's PNG bytes, checked against the sha (STORE_CORRUPT) and present (NOT_FOUND). */
+  readScreenshot(sha256: string): Buffer {
+    return this.frames.read(sha256);
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /** Maps SQLite's corruption errors to STORE_CORRUPT naming the file. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw isCorruptionError(e) ? translateSqliteError(e, this.path) : e;
+    }
+  }
+
+  /** One transaction: checks the step exists, writes, and stamps the episode's last write. */
+  private writeToStep(stepId: string, write: (t: number) => void): void {
+    const t = ms(this.now());
+    this.db.transaction(() => {
+      const step = this.stmt.stepEpisode.get(stepId);
+      if (!step) throw this.notFound('step', stepId);
+      write(t);
+      this.stmt.touchEpisode.run(t, step.episode_id);
+    })();
+  }
+
+  private errorJson(error: ErrorInfo | undefined): string | null {
+    return error === undefined ? null : toJson(checked(errorInfoSchema, error, 'the error'), 'the error');
+  }
+
+  private notFound(what: 'episode' | 'step', id: string): ForesightError {
+    return new ForesightError('NOT_FOUND', `No ${what} ${id} in ${this.path}`, { [`${what}Id`]: id });
+  }
+
+  private corrupt(ref: RowRef, problem: string): ForesightError {
+    return new ForesightError(
+      'STORE_CORRUPT',
+      `Damaged row in ${this.path}: ${ref.table}.${ref.column} of the row ${ref.row} ${problem}`,
+      { path: this.path, table: ref.table, column: ref.column, row: ref.row },
+    );
+  }
+
+  private decode<T>(schema: z.ZodType<T>, text: string, ref: RowRef): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw this.corrupt(ref, `is not JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const r = schema.safeParse(value);
+    if (!r.success) throw this.corrupt(ref, `does not hold what it should: ${z.prettifyError(r.error)}`);
+    return r.data;
+  }
+
+  private need<T>(value: T | null, ref: RowRef): T {
+    if (value === null) throw this.corrupt(ref, 'is empty');
+    return value;
+  }
+
+  private summaryOf(r: EpisodeRow): EpisodeSummary {
+    const s: EpisodeSummary = {
+      id: r.id,
+      task: r.task,
+      mode: r.mode as NewEpisode['mode'],
+      status: r.status as EpisodeStatus,
+      planner: r.planner,
+      grounder: r.grounder,
+      stepCount: r.step_count,
+      startedAt: r.started_at,
+    };
+    if (r.ended_at !== null) s.endedAt = r.ended_at;
+    if (r.answer !== null) s.answer = r.answer;
+    if (r.error_code !== null) {
+      const row = `id=${r.id}`;
+      const error: Record<string, unknown> = { code: r.error_code, message: r.error_message };
+      if (r.error_details_json !== null) {
+        error.details = this.decode(jsonObjectSchema, r.error_details_json, { table: 'episodes', column: 'error_details_json', row });
+      }
+      const parsed = errorInfoSchema.safeParse(error);
+      if (!parsed.success) throw this.corrupt({ table: 'episodes', column: 'error_code', row }, `is not a known error: ${r.error_code}`);
+      s.error = parsed.data;
+    }
+    return s;
+  }
+
+  private stepOf(s: StepRow): Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions'> {
+    const ref = (column: string): RowRef => ({ table: 'steps', column, row: `id=${s.id}` });
+    const step: Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions'> = {
+      id: s.id,
+      stepNumber: s.step_number,
+      frameSha256: s.frame_sha256,
+      screenshotPath: this.frames.pathOf(s.frame_sha256),
+      imageWidth: s.image_width,
+      imageHeight: s.image_height,
+      geometry: this.decode(frameGeometrySchema, s.geometry_json, ref('geometry_json')),
+      capturedAt: s.captured_at,
+      createdAt: s.created_at,
+    };
+    if (s.settle_json !== null) step.settle = this.decode(settleInfoSchema, s.settle_json, ref('settle_json'));
+    return step;
+  }
+
+  private forecastOf(r: ForecastRow): StoredForecast {
+    const ref = (column: string): RowRef => ({ table: 'forecasts', column, row: `step_id=${r.step_id} attempt=${r.attempt}` });
+    const f: StoredForecast = {
+      attempt: r.attempt,
+      raw: r.raw,
+      latencyMs: r.latency_ms,
+      model: r.model,
+      history: this.decode(historySchema, r.history_json, ref('history_json')),
+      createdAt: r.created_at,
+    };
+    if (r.parsed_json !== null) f.forecast = this.decode(forecastSchema, r.parsed_json, ref('parsed_json'));
+    if (r.error_json !== null) f.error = this.decode(errorInfoSchema, r.error_json, ref('error_json'));
+    if (r.prompt_template !== null) {
+      f.prompt = {
+        template: r.prompt_template,
+        version: this.need(r.prompt_version, ref('prompt_version')),
+        system: this.need(r.system_text, ref('system_text')),
+        user: this.need(r.user_text, ref('user_text')),
+      };
+    }
+    return f;
+  }
+
+  private groundingOf(r: GroundingRow): StoredGrounding {
+    const ref = (column: string): RowRef => ({
+      table: 'groundings',
+      column,
+      row: `id=${r.id} (step_id=${r.step_id} forecast_step_index=${r.forecast_step_index})`,
+    });
+    const base = { forecastStepIndex: r.forecast_step_index, createdAt: r.created_at };
+    if (r.error_json !== null) return { ...base, error: this.decode(errorInfoSchema, r.error_json, ref('error_json')) };
+    const space = (v: string | null, column: string): CoordSpace => {
+      const p = coordSpaceSchema.safeParse(v);
+      if (!p.success) throw this.corrupt(ref(column), `is not a coordinate space: ${String(v)}`);
+      return p.data;
+    };
+    const g: Grounding = {
+      point: { space: space(r.point_space, 'point_space'), x: this.need(r.point_x, ref('point_x')), y: this.need(r.point_y, ref('point_y')) },
+      confidence: this.need(r.confidence, ref('confidence')),
+      grounder: this.need(r.grounder, ref('grounder')),
+      latencyMs: this.need(r.latency_ms, ref('latency_ms')),
+    };
+    if (r.end_space !== null) {
+      g.endPoint = { space: space(r.end_space, 'end_space'), x: this.need(r.end_x, ref('end_x')), y: this.need(r.end_y, ref('end_y')) };
+    }
+    if (r.detail !== null) g.detail = r.detail;
+    return { ...base, ...g };
+  }
+
+  private approvalOf(r: ApprovalRow): StoredApproval {
+    const ref = (column: string): RowRef => ({ table: 'approvals', column, row: `id=${r.id} (step_id=${r.step_id})` });
+    const a: StoredApproval = {
+      policy: r.policy as StoredApproval['policy'],
+      decision: r.decision as StoredApproval['decision'],
+      original: this.decode(forecastSchema, r.original_json, ref('original_json')),
+      waitedMs: r.waited_ms,
+      createdAt: r.created_at,
+    };
+    if (r.edited_json !== null) a.edited = this.decode(forecastSchema, r.edited_json, ref('edited_json'));
+    if (r.reason !== null) a.reason = r.reason;
+    return a;
+  }
+
+  private executionOf(r: ExecutionRow): StoredExecution {
+    const ref = (column: string): RowRef => ({ table: 'executions', column, row: `id=${r.id} (step_id=${r.step_id})` });
+    const x: StoredExecution = {
+      action: this.decode(actionSchema, r.action_json, ref('action_json')),
+      result: r.result as StoredExecution['result'],
+      durationMs: r.duration_ms,
+      createdAt: r.created_at,
+    };
+    if (r.global_x !== null) x.globalPoint = { x: r.global_x, y: this.need(r.global_y, ref('global_y')) };
+    if (r.global_end_x !== null) x.globalEndPoint = { x: r.global_end_x, y: this.need(r.global_end_y, ref('global_end_y')) };
+    if (r.error_json !== null) x.error = this.decode(errorInfoSchema, r.error_json, ref('error_json'));
+    if (r.settle_json !== null) x.settle = this.decode(settleInfoSchema, r.settle_json, ref('settle_json'));
+    return x;
+  }
+}
+
+function groupByStep<R extends { step_id: string }, T>(rows: readonly R[], map: (r: R) => T): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = out.get(r.step_id);
+    if (list) list.push(map(r));
+    else out.set(r.step_id, [map(r)]);
+  }
+  return out;
+}
+
+const EPISODE_COLUMNS = `e.*, (SELECT count(*) FROM steps s WHERE s.episode_id = e.id) AS step_count`;
+
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    insertEpisode: db.prepare<{
+      id: string;
+      task: string;
+      mode: string;
+      planner: string;
+      grounder: string;
+      settings_json: string;
+      started_at: number;
+      pid: number;
+      host: string;
+    }>(
+      `INSERT INTO episodes (id, task, mode, planner, grounder, settings_json, status, started_at, last_write_at, pid, host)
+       VALUES (@id, @task, @mode, @planner, @grounder, @settings_json, 'running', @started_at, @started_at, @pid, @host)`,
+    ),
+    episodeExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM episodes WHERE id = ?'),
+    // substr, not LIKE: ids may hold '_' or '%'.
+    episodesWithPrefix: db.prepare<[string, string], string>('SELECT id FROM episodes WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT 3').pluck(),
+    touchEpisode: db.prepare<[number, string]>('UPDATE episodes SET last_write_at = max(last_write_at, ?) WHERE id = ?'),
+    finishEpisode: db.prepare<{
+      id: string;
+      status: string;
+      error_code: string | null;
+      error_message: string | null;
+      error_details_json: string | null;
+      answer: string | null;
+      t: number;
+    }>(
+      `UPDATE episodes SET status = @status, error_code = @error_code, error_message = @error_message,
+         error_details_json = @error_details_json, answer = @answer, ended_at = @t, last_write_at = max(last_write_at, @t)
+       WHERE id = @id`,
+    ),
+    runningOnHost: db.prepare<[string], { id: string; pid: number }>("SELECT id, pid FROM episodes WHERE status = 'running' AND host = ?"),
+    interrupt: db.prepare<[string]>("UPDATE episodes SET status = 'interrupted', ended_at = last_write_at WHERE id = ? AND status = 'running'"),
+    insertStep: db.prepare<StepRow>(
+      `INSERT INTO steps (id, episode_id, step_number, frame_sha256, image_width, image_height, geometry_json, captured_at, settle_json, created_at)
+       VALUES (@id, @episode_id, @step_number, @frame_sha256, @image_width, @image_height, @geometry_json, @captured_at, @settle_json, @created_at)`,
+    ),
+    stepEpisode: db.prepare<[string], { episode_id: string }>('SELECT episode_id FROM steps WHERE id = ?'),
+    insertForecast: db.prepare<Omit<ForecastRow, 'id'>>(
+      `INSERT INTO forecasts (step_id, attempt, raw, parsed_json, error_json, latency_ms, model, prompt_template, prompt_version,
+         system_text, user_text, history_json, created_at)
+       VALUES (@step_id, @attempt, @raw, @parsed_json, @error_json, @latency_ms, @model, @prompt_template, @prompt_version,
+         @system_text, @user_text, @history_json, @created_at)`,
+    ),
+    insertGrounding: db.prepare<Omit<GroundingRow, 'id'>>(
+      `INSERT INTO groundings (step_id, forecast_step_index, point_space, point_x, point_y, end_space, end_x, end_y, confidence,
+         grounder, detail, latency_ms, error_json, created_at)
+       VALUES (@step_id, @forecast_step_index, @point_space, @point_x, @point_y, @end_space, @end_x, @end_y, @confidence,
+         @grounder, @detail, @latency_ms, @error_json, @created_at)`,
+    ),
+    insertApproval: db.prepare<Omit<ApprovalRow, 'id'>>(
+      `INSERT INTO approvals (step_id, policy, decision, original_json, edited_json, reason, waited_ms, created_at)
+       VALUES (@step_id, @policy, @decision, @original_json, @edited_json, @reason, @waited_ms, @created_at)`,
+    ),
+    insertExecution: db.prepare<Omit<ExecutionRow, 'id'>>(
+      `INSERT INTO executions (step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json, duration_ms,
+         settle_json, created_at)
+       VALUES (@step_id, @action_json, @global_x, @global_y, @global_end_x, @global_end_y, @result, @error_json, @duration_ms,
+         @settle_json, @created_at)`,
+    ),
+    listEpisodes: db.prepare<[number], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes e ORDER BY e.started_at DESC, e.rowid DESC LIMIT ?`),
+    listEpisodesByStatus: db.prepare<[string, number], EpisodeRow>(
+      `SELECT ${EPISODE_COLUMNS} FROM episodes e WHERE e.status = ? ORDER BY e.started_at DESC, e.rowid DESC LIMIT ?`,
+    ),
+    getEpisode: db.prepare<[string], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes e WHERE e.id = ?`),
+    stepsOf: db.prepare<[string], StepRow>('SELECT * FROM steps WHERE episode_id = ? ORDER BY step_number'),
+    forecastsOf: db.prepare<[string], ForecastRow>(
+      'SELECT f.* FROM forecasts f JOIN steps s ON s.id = f.step_id WHERE s.episode_id = ? ORDER BY f.step_id, f.attempt',
+    ),
+    groundingsOf: db.prepare<[string], GroundingRow>(
+      'SELECT g.* FROM groundings g JOIN steps s ON s.id = g.step_id WHERE s.episode_id = ? ORDER BY g.id',
+    ),
+    approvalsOf: db.prepare<[string], ApprovalRow>(
+      'SELECT a.* FROM approvals a JOIN steps s ON s.id = a.step_id WHERE s.episode_id = ? ORDER BY a.id',
+    ),
+    executionsOf: db.prepare<[string], ExecutionRow>(
+      'SELECT x.* FROM executions x JOIN steps s ON s.id = x.step_id WHERE s.episode_id = ? ORDER BY x.id',
+    ),
+  };
+}
