@@ -91,7 +91,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     terminalGate?.close();
-    await kill.stop();
+    await desktop.close();
     await grounder.close?.();
     store.close();
   }
@@ -153,10 +153,16 @@ export function buildProgram(): Command {
 
   program
     .command('app')
-    .description('Start the app (Electron when its binary is installed; otherwise explains the CLI)')
-    .action(async () => {
+    .description('Start the app: the episode viewer on 127.0.0.1 (in Electron when its binary is installed, else in your browser)')
+    .option('--db <file>', `episode database (default ${defaultDbPath()})`)
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 1))
+    .option('--no-open', 'do not open a window; just print the link')
+    .action(async (opts: { db?: string; port?: number; open: boolean }) => {
       const { startApp } = await import('../shell/start.ts');
-      program.setOptionValue('exitCode', await startApp());
+      program.setOptionValue(
+        'exitCode',
+        await startApp({ db: resolve(opts.db ?? defaultDbPath()), ...(opts.port !== undefined ? { port: opts.port } : {}), open: opts.open }),
+      );
     });
   return program;
 }

@@ -1,0 +1,336 @@
+/**
+ * Browser mode: the renderer and the calls of common/contract.ts over HTTP on 127.0.0.1.
+ *
+ *   GET  /?token=<t>           sets the session cookie and redirects to / (the link printed at start)
+ *   GET  /, /main.js, …        the page (public: it holds no data)
+ *   POST /api/<call>           a call of the contract; JSON body in, `Result<T>` out
+ *   GET  /blobs/<sha256>.png   a screenshot from the store
+ *
+ * Who may ask: only this machine (bound to 127.0.0.1), only under our own host name (a
+ * DNS-rebinding page reaches us under a foreign Host header), and only with the random
+ * token, sent as `authorization: Bearer <t>` or as the HttpOnly, SameSite=Strict cookie the
+ * first page load set. A cross-site page can neither read our answers (no CORS headers) nor
+ * make the browser send the cookie; a foreign Origin header is refused anyway.
+ *
+ * Every request body is checked against the contract's request schema (400 BAD_INPUT) and
+ * every answer against its response schema before it leaves (500 INTERNAL when it does not
+ * fit: a bug on this side, better caught here than in the renderer).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CALLS, describeIssues, isCallName, SHA256_HEX, type CallName } from '../../common/contract.ts';
+import { ForesightError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../common/errors.ts';
+import type { Handlers } from './api.ts';
+import type { RendererAssets } from './assets.ts';
+
+export interface ServerOptions {
+  handlers: Handlers;
+  /** The PNG bytes of a screenshot (throws NOT_FOUND / STORE_CORRUPT like the store). */
+  readScreenshot(sha256: string): Buffer | Promise<Buffer>;
+  assets: RendererAssets;
+  /** 0 (the default): a free port chosen by the system. */
+  port?: number;
+  /** Default: 32 random bytes. */
+  token?: string;
+  /** Where unexpected failures are reported (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  token: string;
+  /** The link to open: origin + `/?token=…`. */
+  url: string;
+  /** Stops accepting, lets requests in flight finish (at most ~2 s), then resolves. Idempotent. */
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const MAX_BODY_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 2_000;
+
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MISSING_TOKEN: ErrorInfo = {
+  code: 'BAD_INPUT',
+  message: 'This page has no access token (or an old one). Open the link printed by `npm start` — it ends in /?token=…',
+  details: { reason: 'token' },
+};
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = { BAD_INPUT: 400, NOT_FOUND: 404, TIMEOUT: 504 };
+
+/** Thrown inside the request handler to answer with an HTTP status and an ErrorInfo. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly info: ErrorInfo,
+  ) {
+    super(info.message);
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function securityHeaders(res: ServerResponse): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+  res.setHeader('cross-origin-resource-policy', 'same-origin');
+  res.setHeader('x-frame-options', 'DENY');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, error: ErrorInfo): void {
+  sendJson(res, status, { ok: false, error });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const token = opts.token ?? randomBytes(32).toString('base64url');
+  const tokenDigest = digest(token);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Filled in once the port is known.
+  let cookieName = 'foresight_token';
+  let allowedHosts = new Set<string>();
+  let allowedOrigins = new Set<string>();
+
+  const tokenMatches = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+
+  const authorized = (req: IncomingMessage): boolean => {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return tokenMatches(auth.slice('Bearer '.length).trim());
+    return tokenMatches(parseCookies(req.headers.cookie).get(cookieName));
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, name: string): Promise<void> => {
+    if (!authorized(req)) throw new HttpError(401, MISSING_TOKEN);
+    if (!isCallName(name)) throw new HttpError(404, { code: 'NOT_FOUND', message: `There is no call "${name}"` });
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new HttpError(405, { code: 'BAD_INPUT', message: `Call ${name} with POST` });
+    }
+    const type = req.headers['content-type'] ?? '';
+    const text = await readBody(req);
+    // JSON only: a cross-site form cannot send this type without a CORS preflight we never answer.
+    if (text !== '' && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new HttpError(415, { code: 'BAD_INPUT', message: 'The request body must be JSON (content-type: application/json)' });
+    }
+    let body: unknown = {};
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        throw new HttpError(400, { code: 'BAD_INPUT', message: `The request body is not JSON: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+    const result = await runCall(name, body);
+    sendJson(res, result.status, result.body);
+  };
+
+  /** Runs one call; the status and the JSON it answers with. */
+  const runCall = async (name: CallName, body: unknown): Promise<{ status: number; body: unknown }> => {
+    const spec = CALLS[name];
+    const request = spec.request.safeParse(body);
+    if (!request.success) {
+      return { status: 400, body: { ok: false, error: { code: 'BAD_INPUT', message: `Bad request to ${name}: ${describeIssues(request.error)}` } } };
+    }
+    let value: unknown;
+    try {
+      // The map is keyed by name, so the handler and the parsed request belong together.
+      const handler = opts.handlers[name] as (r: unknown) => unknown;
+      value = await handler(request.data);
+    } catch (e) {
+      const error = toErrorInfo(e);
+      if (error.code === 'INTERNAL') log(`foresight app: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return { status: STATUS_OF[error.code] ?? 500, body: { ok: false, error } };
+    }
+    const response = spec.response.safeParse(value);
+    if (!response.success) {
+      const message = `The answer to ${name} does not fit the contract: ${describeIssues(response.error)}`;
+      log(`foresight app: ${message}`);
+      return { status: 500, body: { ok: false, error: { code: 'INTERNAL', message } } };
+    }
+    return { status: 200, body: { ok: true, value: response.data } };
+  };
+
+  const handleBlob = async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
+    if (!authorized(req)) throw new HttpError(401, MISSING_TOKEN);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, { code: 'BAD_INPUT', message: 'Blobs are read with GET' });
+    const m = /^\/blobs\/([^/]+)\.png$/.exec(pathname);
+    const sha = m?.[1];
+    if (sha === undefined || !SHA256_HEX.test(sha)) {
+      throw new HttpError(400, { code: 'BAD_INPUT', message: 'A blob is named by the sha256 of its bytes in lower-case hex: /blobs/<64 hex digits>.png' });
+    }
+    const etag = `"${sha}"`;
+    const cacheHeaders = { etag, 'cache-control': 'private, max-age=31536000, immutable' };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, cacheHeaders);
+      res.end();
+      return;
+    }
+    let png: Buffer;
+    try {
+      png = await opts.readScreenshot(sha);
+    } catch (e) {
+      const error = toErrorInfo(e);
+      if (error.code === 'INTERNAL') log(`foresight app: reading screenshot ${sha} failed: ${error.message}`);
+      throw new HttpError(STATUS_OF[error.code] ?? 500, error);
+    }
+    res.writeHead(200, { ...cacheHeaders, 'content-type': 'image/png', 'content-length': png.length });
+    res.end(req.method === 'HEAD' ? undefined : png);
+  };
+
+  const handlePage = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      throw new HttpError(405, { code: 'BAD_INPUT', message: 'Pages are read with GET' });
+    }
+    if (url.pathname === '/' && url.searchParams.has('token')) {
+      // The printed link: trade the token for a cookie, then drop it from the address bar
+      // (and so from the history). A wrong token sets nothing; the page then says what to do.
+      if (tokenMatches(url.searchParams.get('token') ?? undefined)) {
+        res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+      }
+      res.writeHead(303, { location: '/', 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    const asset = opts.assets.get(url.pathname);
+    if (!asset) throw new HttpError(404, { code: 'NOT_FOUND', message: `Nothing at ${url.pathname}` });
+    const headers: Record<string, string | number> = {
+      'content-type': asset.contentType,
+      'content-length': asset.body.length,
+      'cache-control': 'no-cache',
+    };
+    if (asset.contentType.startsWith('text/html')) headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    securityHeaders(res);
+    // DNS rebinding: a foreign page that made its host name resolve to 127.0.0.1 still sends
+    // its own name in Host.
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+      throw new HttpError(403, { code: 'BAD_INPUT', message: `Refusing a request for host "${req.headers.host ?? ''}"` });
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+      throw new HttpError(403, { code: 'BAD_INPUT', message: `Refusing a request from origin "${origin}"` });
+    }
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    if (url.pathname.startsWith('/api/')) {
+      let name: string;
+      try {
+        name = decodeURIComponent(url.pathname.slice('/api/'.length));
+      } catch {
+        throw new HttpError(404, { code: 'NOT_FOUND', message: `There is no call at ${url.pathname}` });
+      }
+      return handleApi(req, res, name);
+    }
+    if (url.pathname.startsWith('/blobs/')) return handleBlob(req, res, url.pathname);
+    return handlePage(req, res, url);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof HttpError) {
+        sendError(res, e.status, e.info);
+      } else {
+        log(`foresight app: ${req.method ?? '?'} ${req.url ?? '?'} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        sendError(res, 500, toErrorInfo(e));
+      }
+      // A body we refused to read would otherwise keep the connection busy.
+      if (!req.complete) req.resume();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new ForesightError('BAD_INPUT', `Port ${opts.port ?? 0} on ${HOST} is in use: choose another with --port, or 0 for any free port`, { port: opts.port })
+          : e,
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(opts.port ?? 0, HOST);
+  });
+
+  const port = (server.address() as AddressInfo).port;
+  // Per port: cookies ignore ports, and two apps on one machine must not overwrite each other's.
+  cookieName = `foresight_token_${port}`;
+  allowedHosts = new Set([`${HOST}:${port}`, `localhost:${port}`]);
+  allowedOrigins = new Set([...allowedHosts].map((h) => `http://${h}`));
+  const origin = `http://${HOST}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+
+  return { port, origin, token, url: `${origin}/?token=${token}`, close };
+}

@@ -1,0 +1,104 @@
+/**
+ * `foresight app`: the episode viewer. A process entry point: opens the store, serves the
+ * renderer and the contract on 127.0.0.1 (browser mode), and shows it in an Electron window
+ * when Electron's binary is installed, else in a browser. Runs until SIGINT/SIGTERM (or until
+ * the Electron window is closed).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SqliteEpisodeStore } from '../../store/index.ts';
+import { createHandlers } from './api.ts';
+import { buildRendererAssets } from './assets.ts';
+import { startServer } from './server.ts';
+import { openWindow } from './window.ts';
+
+export interface StartAppOptions {
+  /** The episode database (created when missing, with its directory). */
+  db: string;
+  /** 0 or absent: any free port. */
+  port?: number;
+  /** Open a window (Electron, else a browser) when a display is available. Default true. */
+  open?: boolean;
+}
+
+export interface RunningApp {
+  /** The link to open: `http://127.0.0.1:<port>/?token=<token>`. */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  dbPath: string;
+  /** Stops the server, then closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/** Everything but the window and the waiting: what tests start. */
+export async function launchApp(opts: { db: string; port?: number; token?: string; log?: (line: string) => void }): Promise<RunningApp> {
+  const dbPath = resolve(opts.db);
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const assets = await buildRendererAssets();
+  const store = SqliteEpisodeStore.open(dbPath);
+  try {
+    const server = await startServer({
+      handlers: createHandlers(store, { version: packageVersion(), dbPath }),
+      readScreenshot: (sha) => store.readScreenshot(sha),
+      assets,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.token !== undefined ? { token: opts.token } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      origin: server.origin,
+      port: server.port,
+      token: server.token,
+      dbPath,
+      close: () => (closing ??= server.close().finally(() => store.close())),
+    };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+/** Runs the app until a signal or the window closes; resolves to the exit code. */
+export async function startApp(opts: StartAppOptions): Promise<number> {
+  const app = await launchApp({ db: opts.db, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`Foresight is running at ${app.url}`);
+  out(`Episodes: ${app.dbPath}`);
+
+  const window = opts.open === false ? ({ kind: 'none', reason: '--no-open' } as const) : openWindow(app.url);
+  if (window.kind === 'electron') out('Opened an Electron window.');
+  else if (window.kind === 'browser') out(`Opened the page with ${window.command}.`);
+  else if (opts.open !== false) out(`Open the link above in a browser (${window.reason}).`);
+  out('Press Ctrl+C to stop.');
+
+  let stop: ((signal: NodeJS.Signals) => void) | undefined;
+  const code = await new Promise<number>((resolveExit) => {
+    stop = (signal) => {
+      out(`\n${signal}: stopping.`);
+      resolveExit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (window.kind === 'electron') {
+      window.child.once('exit', (exitCode) => resolveExit(exitCode ?? 0));
+      window.child.once('error', (e) => out(`Electron did not start (${e.message}); the link above still works.`));
+    }
+  });
+  if (stop) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+
+  if (window.kind === 'electron' && window.child.exitCode === null) window.child.kill('SIGTERM');
+  await app.close();
+  return code;
+}

@@ -1,0 +1,46 @@
+/** How numbers, times and actions read on the page. */
+import type { Action } from '../common/actions.ts';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `2025-10-09 14:03:07` in local time. */
+export function dateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `14:03:07` in local time. */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `640 ms`, `4.2 s`, `1 min 35 s`, `2 h 5 min`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export const shortId = (id: string) => id.slice(0, 8);
+
+export const round = (n: number) => Math.round(n * 10) / 10;
+
+/** The arguments of an action besides its type and instruction, in words. */
+export function actionArguments(a: Action): string[] {
+  const out: string[] = [];
+  if (a.text !== undefined) out.push(JSON.stringify(a.text));
+  if (a.keys?.length) out.push(a.keys.join('+'));
+  if (a.direction) out.push(a.amount ? `${a.direction} ×${a.amount}` : a.direction);
+  if (a.app) out.push(a.app);
+  if (a.value !== undefined) out.push(`value ${JSON.stringify(a.value)}`);
+  if (a.duration_ms !== undefined) out.push(duration(a.duration_ms));
+  if (a.answer !== undefined) out.push(`answer ${JSON.stringify(a.answer)}`);
+  if (a.point) out.push(`at (${round(a.point.x)}, ${round(a.point.y)}) ${a.point.space}`);
+  if (a.end_point) out.push(`to (${round(a.end_point.x)}, ${round(a.end_point.y)}) ${a.end_point.space}`);
+  if (a.tool) out.push(`${a.tool.name}(${JSON.stringify(a.tool.arguments)})`);
+  return out;
+}
