@@ -21,7 +21,8 @@ const layer = (files, patterns, paths) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '**/*.cjs'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '.dbg/**', '**/*.cjs'] },
+  { files: ['bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly', setTimeout: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -68,6 +68,8 @@ export interface Observer {
   displays(): Promise<Display[]>;
   /** afterAction: wait until the screen stops changing first. */
   observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }>;
+  /** Waits until the screen stops changing, without encoding a frame (between parts of one action). */
+  settle(signal: AbortSignal): Promise<SettleInfo>;
 }
 
 // ---------------------------------------------------------------- planner

@@ -4,7 +4,7 @@
  * ever clicked or typed off screen.
  */
 import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
-import { assertOnScreen, convertPoint, type Display, type Point, type SpacePoint } from '../../common/coords.ts';
+import { assertOnScreen, convertPoint, type Display, type Point, type Rect, type SpacePoint } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounding, Input, Observation } from '../../common/ports.ts';
 
@@ -29,7 +29,7 @@ export function resolveTarget(
   displays: readonly Display[],
 ): ExecutionTarget {
   const toGlobal = (p: SpacePoint): Point => {
-    const g = convertPoint(p, 'global', observation.geometry);
+    const g = snapToFrameEdge(convertPoint(p, 'global', observation.geometry), observation.geometry.display.bounds);
     assertOnScreen(g, displays);
     return { x: g.x, y: g.y };
   };
@@ -47,6 +47,15 @@ export function resolveTarget(
   return target;
 }
 
+/**
+ * A point on the far edge of the frame (0–1000 grid value 1000, x = image width) lies on the
+ * display's exclusive edge; pull it in by up to one pixel. Anything farther out is refused.
+ */
+function snapToFrameEdge(p: Point, b: Rect): Point {
+  const snap = (v: number, lo: number, hi: number) => (v >= hi && v <= hi + 1 ? hi - 0.5 : v < lo && v >= lo - 1 ? lo : v);
+  return { x: snap(p.x, b.x, b.x + b.width), y: snap(p.y, b.y, b.y + b.height) };
+}
+
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ForesightError('STOPPED', 'Stopped while waiting'));
@@ -62,14 +71,37 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function executeAction(action: Action, target: ExecutionTarget, input: Input, signal: AbortSignal): Promise<void> {
+/**
+ * Types text; a final newline (UI-TARS' "submit") is pressed as Enter only once the screen has
+ * settled, since a widget still reacting to the text (a file chooser completing a path) may
+ * drop an Enter that arrives too early.
+ */
+async function typeText(text: string, input: Input, signal: AbortSignal, settle: (s: AbortSignal) => Promise<unknown>): Promise<void> {
+  const submit = text.endsWith('\n') && text.length > 1;
+  await input.type(submit ? text.replace(/\r?\n$/, '') : text, signal);
+  if (submit) {
+    await settle(signal);
+    await input.hotkey(['enter']);
+  }
+}
+
+export async function executeAction(
+  action: Action,
+  target: ExecutionTarget,
+  input: Input,
+  signal: AbortSignal,
+  settle: (s: AbortSignal) => Promise<unknown>,
+): Promise<void> {
   if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped before acting');
   const p = target.globalPoint;
   switch (action.action_type) {
     case 'click':
     case 'select':
       await input.click(p!, 'left', 1);
-      if (action.action_type === 'select' && action.value) await input.type(action.value, signal);
+      if (action.action_type === 'select' && action.value) {
+        await settle(signal);
+        await input.type(action.value, signal);
+      }
       return;
     case 'double_click':
       return input.click(p!, 'left', 2);
@@ -86,8 +118,11 @@ export async function executeAction(action: Action, target: ExecutionTarget, inp
     case 'type':
     case 'input_text':
       if (action.text === undefined) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "text"`);
-      if (p) await input.click(p, 'left', 1);
-      return input.type(action.text, signal);
+      if (p) {
+        await input.click(p, 'left', 1);
+        await settle(signal);
+      }
+      return typeText(action.text, input, signal, settle);
     case 'hotkey':
     case 'key':
       if (!action.keys?.length) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "keys", e.g. ["ctrl", "s"]`);

@@ -185,11 +185,13 @@ class EpisodeRun {
       // must be refused before anything moves.
       let target: ExecutionTarget | undefined;
       let targetError: ErrorInfo | undefined;
-      try {
-        if (!grounding.ok) throw grounding.error;
-        target = resolveTarget(action, grounding.value, observation, await observer.displays());
-      } catch (e) {
-        targetError = toErrorInfo(e);
+      if (!grounding.ok) targetError = grounding.error;
+      else {
+        try {
+          target = resolveTarget(action, grounding.value, observation, await observer.displays());
+        } catch (e) {
+          targetError = toErrorInfo(e);
+        }
       }
 
       const key = actionKey(action, target?.globalPoint);
@@ -317,7 +319,7 @@ class EpisodeRun {
     let error: ErrorInfo | undefined = targetError;
     if (target && !targetError) {
       try {
-        await executeAction(action, target, this.deps.input, this.signal);
+        await executeAction(action, target, this.deps.input, this.signal, (sig) => this.deps.observer.settle(sig));
       } catch (e) {
         error = toErrorInfo(e);
       }

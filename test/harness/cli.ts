@@ -60,6 +60,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string)
   return { child, lines, waitForLine, done };
 }
 
+/** Runs a command to its end. A command that leaves handles open (and so would hang) fails. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
-  return startCli(args, env, stdin).done;
+  const res = await startCli(args, env, stdin).done;
+  if (res.stderr.includes('handles were left open')) {
+    throw new Error(`foresight ${args[0]} left handles open after finishing:\n${res.stderr}`);
+  }
+  return res;
 }

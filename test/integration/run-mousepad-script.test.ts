@@ -26,7 +26,8 @@ after(async () => {
 
 test('script plan + OCR grounder types a Unicode line into Mousepad and saves it with File → Save As…', async () => {
   desk.launch('mousepad', []);
-  await desk.waitForWindow('Mousepad');
+  await desk.waitForWindow('Untitled 1 - Mousepad');
+  await new Promise((r) => setTimeout(r, 500));
   const target = join(dir, 'saved-line.txt');
   const planFile = join(dir, 'plan.txt');
   writeFileSync(planFile, saveAsPlan(target));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli } from '../harness/cli.ts';
@@ -28,7 +29,7 @@ after(async () => {
 
 async function waitForFile(path: string): Promise<string> {
   for (let i = 0; i < 50 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 100));
-  return readFileSync(path, 'utf8');
+  return existsSync(path) ? readFileSync(path, 'utf8') : '(no file)';
 }
 
 async function checkScreenshot(req: ChatRequest): Promise<void> {
@@ -40,15 +41,19 @@ async function checkScreenshot(req: ChatRequest): Promise<void> {
   assert.deepEqual([meta.format, meta.width, meta.height], ['png', desk.width, desk.height]);
 }
 
+let mousepad: ChildProcess | undefined;
+
+/** A new Mousepad with a fresh HOME, so no killed earlier session is offered for restoring. */
 async function restartMousepad(): Promise<void> {
-  try {
-    desk.x('pkill', ['-f', 'mousepad']);
-  } catch {
-    // none running
+  if (mousepad) {
+    const exited = new Promise((r) => mousepad!.once('exit', r));
+    mousepad.kill();
+    await exited;
   }
-  await new Promise((r) => setTimeout(r, 300));
-  desk.launch('mousepad', []);
-  await desk.waitForWindow('Mousepad');
+  const home = mkdtempSync(join(tmpdir(), 'foresight-mousepad-home-'));
+  mousepad = desk.launch('mousepad', [], { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_RUNTIME_DIR: home });
+  await desk.waitForWindow('Untitled 1 - Mousepad');
+  await new Promise((r) => setTimeout(r, 500));
 }
 
 test('TraceR1 answers from an OpenAI-compatible server drive the Save As task', async () => {
@@ -112,9 +117,9 @@ test('UI-TARS-1.5 answers (one step, smart-resized pixel coordinates) drive the 
       desk.env,
     );
     assert.equal(res.code, 0, `run failed:\n${res.stdout}\n${res.stderr}`);
-    assert.equal(await waitForFile(target), LINE);
+    assert.equal(await waitForFile(target), LINE, res.stdout);
     assert.equal(server.requests.length, answers.length);
-    const clicked = res.stdout.split('\n').map((l) => JSON.parse(l) as { type: string; target?: { globalPoint?: { x: number; y: number } } }).find((e) => e.type === 'action');
+    const clicked = res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { type: string; target?: { globalPoint?: { x: number; y: number } } }).find((e) => e.type === 'action');
     assert.ok(clicked?.target?.globalPoint, 'the click landed on a point');
     assert.ok(Math.abs(clicked.target.globalPoint.x - cx) <= 2 && Math.abs(clicked.target.globalPoint.y - cy) <= 2, `smart-resized point maps back to (${cx}, ${cy})`);
     for (const req of server.requests) {

@@ -101,7 +101,7 @@ test('garbage from the planner is re-asked N times, then the episode fails with 
       const [ep] = store.listEpisodes({ limit: 1 });
       const full = store.getEpisode(ep!.id);
       assert.equal(full.status, 'failed');
-      assert.equal(full.errorCode, 'PARSE_ERROR');
+      assert.equal(full.error?.code, 'PARSE_ERROR');
       assert.equal(full.steps.length, 2);
       assert.equal(full.steps[0]!.executions[0]?.result, 'ok');
       assert.deepEqual(full.steps[1]!.forecasts.map((f) => f.error?.code), ['PARSE_ERROR', 'PARSE_ERROR', 'PARSE_ERROR']);

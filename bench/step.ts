@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:step` — the non-model overhead of one agent step on a real X desktop:
+ * settle + capture + encode (observe), persist (every store write of the step) and the loop
+ * itself, with a planner that answers instantly. Each step types one character into Mousepad,
+ * so every observation must wait for a real screen change to finish drawing.
+ *
+ * Usage: npm run bench:step [-- --steps 60 --width 1280 --height 800]
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ForecastStep } from '../common/actions.ts';
+import { serializeTraceR1 } from '../common/forecast-parser.ts';
+import type { EpisodeStore, Observer } from '../common/ports.ts';
+import { DEFAULT_AGENT_CONFIG, runEpisode } from '../main/agent/loop.ts';
+import { createDesktop } from '../main/desktop/index.ts';
+import { createGrounder } from '../main/grounders/index.ts';
+import { ScriptPlanner } from '../main/planners/script-planner.ts';
+import { SqliteEpisodeStore } from '../store/index.ts';
+import { startXDesktop } from '../test/harness/xdesktop.ts';
+
+const { values } = parseArgs({
+  options: { steps: { type: 'string', default: '60' }, width: { type: 'string', default: '1280' }, height: { type: 'string', default: '800' } },
+});
+const steps = Number(values.steps);
+const width = Number(values.width);
+const height = Number(values.height);
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms`;
+
+const desk = await startXDesktop({ width, height });
+process.env.DISPLAY = desk.display;
+desk.launch('mousepad', []);
+await desk.waitForWindow('Mousepad');
+await new Promise((r) => setTimeout(r, 1000));
+
+const dir = mkdtempSync(join(tmpdir(), 'foresight-bench-'));
+const plan: ForecastStep[] = Array.from({ length: steps }, (_, i) => ({
+  screenshot_abstraction: '',
+  action: { action_type: 'type' as const, text: String.fromCharCode(97 + (i % 26)), step_instruction: 'type one letter' },
+  status: 'not done' as const,
+}));
+plan.push({ screenshot_abstraction: '', action: { action_type: 'finished', step_instruction: 'done' }, status: 'done' });
+writeFileSync(join(dir, 'plan.txt'), serializeTraceR1(plan));
+
+const desktop = await createDesktop();
+const store = SqliteEpisodeStore.open(join(dir, 'bench.db'));
+const planner = new ScriptPlanner(join(dir, 'plan.txt'));
+const grounder = createGrounder('none', {});
+
+// Timing decorators around the ports: the loop itself is unchanged.
+const observeMs: number[] = [];
+const settleWaitMs: number[] = [];
+const settled: boolean[] = [];
+const observer: Observer = {
+  displays: () => desktop.observer.displays(),
+  settle: (signal) => desktop.observer.settle(signal),
+  async observe(afterAction, signal) {
+    const t0 = performance.now();
+    const r = await desktop.observer.observe(afterAction, signal);
+    if (afterAction) {
+      observeMs.push(performance.now() - t0);
+      settleWaitMs.push(r.settle?.waitedMs ?? 0);
+      settled.push(r.settle?.settled ?? false);
+    }
+    return r;
+  },
+};
+const persistByStep = new Map<string, number>();
+const add = (stepId: string, ms: number) => persistByStep.set(stepId, (persistByStep.get(stepId) ?? 0) + ms);
+const timed = <R>(stepId: string, f: () => R): R => {
+  const t0 = performance.now();
+  const r = f();
+  add(stepId, performance.now() - t0);
+  return r;
+};
+const timedStore: EpisodeStore = {
+  createEpisode: (e) => store.createEpisode(e),
+  beginStep: (id, n, o, st) => {
+    const t0 = performance.now();
+    const stepId = store.beginStep(id, n, o, st);
+    add(stepId, performance.now() - t0);
+    return stepId;
+  },
+  recordForecast: (id, a) => timed(id, () => store.recordForecast(id, a)),
+  recordGrounding: (id, i, g) => timed(id, () => store.recordGrounding(id, i, g)),
+  recordApproval: (id, a) => timed(id, () => store.recordApproval(id, a)),
+  recordExecution: (id, x) => timed(id, () => store.recordExecution(id, x)),
+  finishEpisode: (id, end) => store.finishEpisode(id, end),
+};
+
+const stepStart = new Map<number, number>();
+const actionMs = new Map<number, number>();
+const plannerMs = new Map<number, number>();
+const t0 = performance.now();
+const outcome = await runEpisode(
+  { ...DEFAULT_AGENT_CONFIG, task: 'bench', maxSteps: steps + 1, horizon: 1, maxRepeats: steps + 2 },
+  {
+    observer,
+    input: desktop.input,
+    planner,
+    grounder,
+    store: timedStore,
+    gate: { review: async () => ({ kind: 'approve' }) },
+    onEvent: (e) => {
+      if (e.type === 'observation') stepStart.set(e.step, performance.now());
+      if (e.type === 'forecast') plannerMs.set(e.step, e.latencyMs);
+      if (e.type === 'action') actionMs.set(e.step, e.durationMs);
+    },
+  },
+  new AbortController().signal,
+);
+const wall = performance.now() - t0;
+
+// A step's non-model overhead: from one observation event to the next, minus the planner call
+// and the action itself. What is left: parse, ground, record, settle, capture, encode, persist.
+const overhead: number[] = [];
+for (let s = 1; s <= steps; s++) {
+  const start = stepStart.get(s);
+  const next = stepStart.get(s + 1);
+  if (start === undefined || next === undefined) continue;
+  overhead.push(next - start - (actionMs.get(s) ?? 0) - (plannerMs.get(s) ?? 0));
+}
+const persist = [...persistByStep.values()];
+const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0));
+
+console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (planner answers instantly)`);
+console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
+console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs)}`);
+console.log(`encode PNG + hash              ${fmt(encode)}`);
+console.log(`observe total                  ${fmt(observeMs)}`);
+console.log(`persist (all writes of a step) ${fmt(persist)}`);
+console.log(`NON-MODEL OVERHEAD PER STEP    ${fmt(overhead)}`);
+const mem = process.memoryUsage();
+console.log(`memory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+
+await desktop.close();
+store.close();
+await desk.stop();

@@ -1,0 +1,86 @@
+/**
+ * The desktop adapters, wired: Screen (nut.js + xrandr), Input (nut.js + the platform's exact
+ * text typer), the kill switch, the settle detector and the Observer over them.
+ * Process entry points (the CLI, the Electron main) call createDesktop once.
+ */
+import { ForesightError } from '../../common/errors.ts';
+import { KillSwitch } from './kill-switch.ts';
+import { NutInput } from './nut-input.ts';
+import { NutScreen, releaseNutX11Connection } from './nut-screen.ts';
+import { DesktopObserver, type EncodeOptions } from './observe.ts';
+import { SettleDetector, type SettleOptions } from './settle.ts';
+import { createTextTyper, type TextTyper, type XdotoolTyperOptions } from './text-typer.ts';
+
+export { DEFAULT_KILL_HOTKEY, KillSwitch, type KillSwitchOptions, type KillListener } from './kill-switch.ts';
+export { NutInput, type NutInputOptions } from './nut-input.ts';
+export { NutScreen, releaseNutX11Connection, toRawImage, type NutScreenOptions } from './nut-screen.ts';
+export { DesktopObserver, encodeObservation, type DesktopObserverOptions, type EncodeOptions } from './observe.ts';
+export { DEFAULT_SETTLE, SettleDetector, compareFrames, type SettleOptions, type SettleRequest, type SettleResult } from './settle.ts';
+export { createTextTyper, NutUnicodeTyper, SendInputTyper, XdotoolTyper, type TextTyper, type TextTyperOptions, type XdotoolTyperOptions } from './text-typer.ts';
+
+export interface DesktopOptions {
+  /** Global hotkey of the kill switch (default ctrl+alt+k). */
+  killHotkey?: string;
+  /** Display to observe (default: the primary one). */
+  displayId?: string;
+  /**
+   * Environment for the X tools. nut.js and uiohook read DISPLAY from process.env, so its
+   * DISPLAY must be process.env's (default: process.env).
+   */
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  settle?: Partial<SettleOptions>;
+  typing?: XdotoolTyperOptions;
+  encode?: EncodeOptions;
+}
+
+export interface Desktop {
+  screen: NutScreen;
+  input: NutInput;
+  typer: TextTyper;
+  killSwitch: KillSwitch;
+  settleDetector: SettleDetector;
+  observer: DesktopObserver;
+  /**
+   * Stops the kill switch's hook, undoes keymap changes and closes nut.js's X connection
+   * (call it before the X server goes away, or the process exits with code 1).
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Checks that there is a display (DISPLAY_UNAVAILABLE otherwise, before any native code can
+ * crash on it) and that displayId names one of its displays (BAD_INPUT), then wires the adapters.
+ * The kill switch is created, not started: call killSwitch.start().
+ */
+export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop> {
+  const env = opts.env ?? process.env;
+  const platform = opts.platform ?? process.platform;
+  if (env !== process.env && env.DISPLAY !== process.env.DISPLAY && platform !== 'darwin' && platform !== 'win32') {
+    throw new ForesightError('BAD_INPUT', `nut.js acts on process.env.DISPLAY (${process.env.DISPLAY ?? 'unset'}), not on ${env.DISPLAY ?? 'unset'}: set DISPLAY for the whole process`);
+  }
+  const screen = new NutScreen({ env, platform });
+  await screen.ensureDisplay();
+  if (opts.displayId !== undefined) await screen.display(opts.displayId);
+  const typer = createTextTyper({ ...opts.typing, env, platform });
+  const input = new NutInput({ displays: () => screen.displays(), typer, ensureDisplay: () => screen.ensureDisplay(), env, platform });
+  const killSwitch = new KillSwitch({ ...(opts.killHotkey !== undefined ? { hotkey: opts.killHotkey } : {}), input, env, platform });
+  const settleDetector = new SettleDetector(screen, opts.settle);
+  const observer = new DesktopObserver(screen, settleDetector, {
+    ...(opts.displayId !== undefined ? { displayId: opts.displayId } : {}),
+    ...(opts.encode ? { encode: opts.encode } : {}),
+  });
+  return {
+    screen,
+    input,
+    typer,
+    killSwitch,
+    settleDetector,
+    observer,
+    async close() {
+      await killSwitch.stop();
+      await typer.close();
+      if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY) releaseNutX11Connection(env.DISPLAY);
+    },
+  };
+}

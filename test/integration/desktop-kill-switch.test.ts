@@ -1,0 +1,168 @@
+/**
+ * The kill switch stops typing at once: a long text is being typed into an xterm whose program
+ * records the arrival time of every character; the global hotkey (pressed from outside with
+ * xdotool, as a person would) or trigger() stops it, typing throws STOPPED, and the last
+ * character arrives within 200 ms.
+ *
+ * The hotkey case runs the adapter in a child process: uiohook's library keeps an X
+ * connection open until process exit, and this test's X server stops before that.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
+import type { Desktop } from '../../main/desktop/index.ts';
+import { isForesightError } from '../../common/errors.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const DESKTOP_MODULE = new URL('../../main/desktop/index.ts', import.meta.url).href;
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let desk: XDesktop;
+let desktop: Desktop;
+let dir: string;
+
+before(async () => {
+  desk = await startXDesktop();
+  process.env.DISPLAY = desk.display;
+  const { createDesktop } = await import('../../main/desktop/index.ts');
+  desktop = await createDesktop();
+  dir = mkdtempSync(join(tmpdir(), 'foresight-kill-'));
+  writeFileSync(join(dir, 'recorder.py'), RECORDER);
+});
+
+after(async () => {
+  await desktop?.close();
+  await desk?.stop();
+});
+
+/** A terminal program that appends "<epoch ms> <char>" for every character it receives. */
+const RECORDER = `
+import sys, tty, time
+fd = sys.stdin.fileno()
+tty.setraw(fd)
+out = open(sys.argv[1], 'a', buffering=1)
+while True:
+    ch = sys.stdin.read(1)
+    out.write('%d %s\\n' % (int(time.time() * 1000), 'NL' if ch in '\\r\\n' else ch))
+`;
+
+const LONG = 'the quick brown fox jumps over the lazy dog '.repeat(50);
+
+function arrivals(log: string): number[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => Number(l.split(' ')[0]));
+}
+
+/** Starts a recording xterm; resolves once it receives keys. */
+async function startRecorder(name: string): Promise<string> {
+  const log = join(dir, `${name}.log`);
+  desk.launch('xterm', ['-T', name, '-e', 'python3', join(dir, 'recorder.py'), log]);
+  await desk.waitForWindow(name);
+  await sleep(500); // python starts and puts the terminal in raw mode
+  return log;
+}
+
+async function waitForTyping(log: string, chars: number): Promise<void> {
+  for (let i = 0; arrivals(log).length < chars; i++) {
+    if (i > 400) throw new Error(`Typing did not start: ${arrivals(log).length} characters arrived`);
+    await sleep(25);
+  }
+}
+
+/** What the child process prints when its typing ends. */
+interface ChildOutcome {
+  error: string | null;
+  reason: string | null;
+}
+
+const CHILD = `
+const { createDesktop } = await import(${JSON.stringify(DESKTOP_MODULE)});
+const desktop = await createDesktop({ killHotkey: 'ctrl+alt+k' });
+const kill = desktop.killSwitch;
+kill.start();
+process.on('SIGINT', () => kill.trigger('SIGINT'));
+let error = null;
+try {
+  await desktop.input.type(process.env.FORESIGHT_TEXT, kill.signal);
+} catch (e) {
+  error = e.code ?? String(e);
+}
+await desktop.close();
+process.stdout.write(JSON.stringify({ error, reason: kill.reason ?? null }) + '\\n');
+`;
+
+function startTypingChild(text: string): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+    cwd: REPO,
+    env: { ...process.env, DISPLAY: desk.display, FORESIGHT_TEXT: text },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<ChildOutcome>((resolve, reject) =>
+    child.on('close', (code) => {
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(line) as ChildOutcome);
+      } catch {
+        reject(new Error(`typing child exited with ${code}:\n${stdout}\n${stderr}`));
+      }
+    }),
+  );
+}
+
+test('the global hotkey (pressed with xdotool) stops typing within 200 ms; typing throws STOPPED', async (t) => {
+  const log = await startRecorder('recorder-hotkey');
+  const typing = startTypingChild(LONG);
+  await waitForTyping(log, 40);
+  const pressedAt = Date.now();
+  await run('xdotool', ['key', 'ctrl+alt+k'], { env: desk.env });
+  const outcome = await typing;
+  await sleep(300); // anything still on its way arrives now
+  const times = arrivals(log);
+  const last = Math.max(...times);
+  t.diagnostic(`${times.length} of ${LONG.length} characters typed; last one ${last - pressedAt} ms after the hotkey`);
+  assert.equal(outcome.error, 'STOPPED');
+  assert.equal(outcome.reason, 'hotkey ctrl+alt+k');
+  assert.ok(times.length < LONG.length, 'typing did not finish');
+  assert.ok(last - pressedAt <= 200, `last character arrived ${last - pressedAt} ms after the hotkey`);
+});
+
+test('trigger() (what SIGINT calls) stops typing within 200 ms; typing throws STOPPED', async (t) => {
+  const log = await startRecorder('recorder-trigger');
+  const kill = desktop.killSwitch;
+  kill.rearm();
+  const heard: string[] = [];
+  kill.onTrigger((reason) => heard.push(reason));
+  const typing = desktop.input.type(LONG, kill.signal);
+  const stoppedTyping = typing.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  await waitForTyping(log, 40);
+  const triggeredAt = Date.now();
+  kill.trigger('SIGINT');
+  const error = await stoppedTyping;
+  await sleep(300);
+  const times = arrivals(log);
+  const last = Math.max(...times);
+  t.diagnostic(`${times.length} of ${LONG.length} characters typed; last one ${last - triggeredAt} ms after trigger()`);
+  assert.ok(isForesightError(error, 'STOPPED'), `typing ended with ${String(error)}`);
+  assert.deepEqual(heard, ['SIGINT']);
+  assert.equal(kill.reason, 'SIGINT');
+  assert.ok(kill.signal.aborted);
+  assert.ok(times.length < LONG.length, 'typing did not finish');
+  assert.ok(last - triggeredAt <= 200, `last character arrived ${last - triggeredAt} ms after trigger()`);
+});
