@@ -332,7 +332,9 @@ export function normalizeKey(name: string): KeyName {
 function splitCombo(combo: string): string[] {
   if (!combo.includes('+')) {
     const words = combo.trim().split(/\s+/).filter((w) => w.length > 0);
-    if (words.length > 1 && isKnownName(combo)) return [combo.trim()];
+    // "page down" is one key; "ctrl right" is ctrl + the right arrow, not the right ctrl key.
+    const startsWithModifier = words.length > 1 && isKnownName(words[0]!) && isModifier(normalizeKey(words[0]!));
+    if (words.length > 1 && isKnownName(combo) && !startsWithModifier) return [combo.trim()];
     return words.flatMap(splitDashes);
   }
   const tokens: string[] = [];

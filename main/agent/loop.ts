@@ -195,7 +195,8 @@ class EpisodeRun {
       }
 
       const key = actionKey(action, target?.globalPoint);
-      if (target && cycleLength(this.executedKeys, key, this.config.maxRepeats) > 0) {
+      // Waiting again and again is how one waits for something slow; the step budget bounds it.
+      if (target && action.action_type !== 'wait' && cycleLength(this.executedKeys, key, this.config.maxRepeats) > 0) {
         if (!reaskedForLoop) {
           reaskedForLoop = true;
           feedback = `You are repeating "${describeAction(action)}" without progress. Choose a different action, or fail if the task cannot be done.`;

@@ -121,13 +121,10 @@ test('kill -9 of a running `foresight run`: the episode shows as interrupted wit
   const db = join(dir, 'kill9.db');
   const run = startCli(['run', 'Wait a lot', '--planner', `script:${planFile}`, '--grounder', 'none', '--db', db, '--json'], desk.env);
   let actions = 0;
-  await run.waitForLine(/"type":"action"/).then(async () => {
-    for (;;) {
-      actions = run.lines.filter((l) => l.includes('"type":"action"')).length;
-      if (actions >= 3) break;
-      await sleep(20);
-    }
-  });
+  for (const t0 = Date.now(); actions < 3; await sleep(20)) {
+    actions = run.lines.filter((l) => l.includes('"type":"action"')).length;
+    assert.ok(Date.now() - t0 < 30_000 && run.child.exitCode === null, `the run did not reach 3 actions:\n${run.lines.join('\n')}`);
+  }
   run.child.kill('SIGKILL');
   await run.done;
   const shown = await runCli(['episodes', 'list', '--db', db, '--json'], desk.env);

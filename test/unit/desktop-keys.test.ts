@@ -95,3 +95,9 @@ test('key kinds and formatting', () => {
   assert.equal(formatKeyCombo(parseKeyCombo('ctrl++')), 'ctrl+plus');
   assert.equal(formatKeyCombo(['ctrl', 'alt', 'k']), 'ctrl+alt+k');
 });
+
+test('a modifier followed by a word is a combination, not one key name ("ctrl right", "ctrl -")', () => {
+  assert.deepEqual(parseKeyCombo('ctrl right'), ['ctrl', 'right']);
+  assert.deepEqual(parseKeyCombo('ctrl -'), ['ctrl', '-']);
+  assert.deepEqual(parseKeyCombo('page down'), ['pagedown']);
+});
