@@ -18,7 +18,10 @@
  */
 import { z } from 'zod';
 import { actionSchema, coordSpaceSchema, forecastSchema } from './actions.ts';
-import { ERROR_CODES, type Result } from './errors.ts';
+import { type Result } from './errors.ts';
+import { displaySchema, errorInfoSchema, frameGeometrySchema, historyEntrySchema, jsonObjectSchema as jsonObject, settleInfoSchema } from './schemas.ts';
+
+export { displaySchema, errorInfoSchema, frameGeometrySchema, historyEntrySchema, settleInfoSchema };
 import { APPROVAL_POLICIES, EPISODE_STATUSES } from './ports.ts';
 
 // ---------------------------------------------------------------- building blocks
@@ -27,51 +30,13 @@ import { APPROVAL_POLICIES, EPISODE_STATUSES } from './ports.ts';
 // be viewable, so these check shape, not policy.
 const timestamp = z.number().finite();
 const durationMs = z.number().finite().nonnegative();
-const jsonObject = z.record(z.string(), z.unknown());
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-export const errorInfoSchema = z.object({
-  code: z.enum(ERROR_CODES),
-  message: z.string(),
-  details: jsonObject.optional(),
-});
-
-export const settleInfoSchema = z.object({
-  settled: z.boolean(),
-  waitedMs: durationMs,
-  frames: z.number().int().nonnegative(),
-});
-
-const rectSchema = z.object({
-  x: z.number().finite(),
-  y: z.number().finite(),
-  width: z.number().finite(),
-  height: z.number().finite(),
-});
-
-export const displaySchema = z.object({
-  id: z.string(),
-  bounds: rectSchema,
-  scaleFactor: z.number().finite().positive(),
-  primary: z.boolean(),
-});
-
-export const frameGeometrySchema = z.object({
-  display: displaySchema,
-  imageWidth: z.number().int().positive(),
-  imageHeight: z.number().int().positive(),
-});
 
 const pointSchema = z.object({ x: z.number().finite(), y: z.number().finite() });
 
 const spacePointSchema = z.object({ space: coordSpaceSchema, x: z.number().finite(), y: z.number().finite() });
 
-export const historyEntrySchema = z.object({
-  step: z.number().int(),
-  action: z.string(),
-  outcome: z.string(),
-});
 
 export const promptRecordSchema = z.object({
   template: z.string(),

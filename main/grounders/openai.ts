@@ -11,6 +11,7 @@
 import OpenAI from 'openai';
 import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
 import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
+import { smartResize as smartResizeImage } from '../../common/forecast-parser.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
 import { parseEndpointSpec } from '../planners/endpoint-spec.ts';
@@ -43,38 +44,13 @@ export interface SmartResizeOptions {
 export const QWEN25VL_MIN_PIXELS = 56 * 56;
 export const QWEN25VL_MAX_PIXELS = 28 * 28 * 16384;
 
-/** Python's round(): halves go to the even neighbour (round(26.5) == 26). */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /**
  * The size Qwen2-VL / Qwen2.5-VL processors resize an image to (qwen_vl_utils smart_resize):
  * both sides multiples of `factor`, the aspect ratio kept as well as possible, the area
  * within [minPixels, maxPixels].
  */
 export function smartResize(size: { width: number; height: number }, opts: SmartResizeOptions = {}): { width: number; height: number } {
-  const factor = opts.factor ?? 28;
-  const minPixels = opts.minPixels ?? QWEN25VL_MIN_PIXELS;
-  const maxPixels = opts.maxPixels ?? QWEN25VL_MAX_PIXELS;
-  const { width, height } = size;
-  if (!(width > 0 && height > 0)) throw new ForesightError('BAD_INPUT', `Cannot resize an image of ${width}x${height}`);
-  if (Math.max(width, height) / Math.min(width, height) > 200) {
-    throw new ForesightError('BAD_INPUT', `Aspect ratio of ${width}x${height} is above 200, which Qwen-VL processors refuse`);
-  }
-  let h = Math.max(factor, roundHalfEven(height / factor) * factor);
-  let w = Math.max(factor, roundHalfEven(width / factor) * factor);
-  if (h * w > maxPixels) {
-    const beta = Math.sqrt((height * width) / maxPixels);
-    h = Math.max(factor, Math.floor(height / beta / factor) * factor);
-    w = Math.max(factor, Math.floor(width / beta / factor) * factor);
-  } else if (h * w < minPixels) {
-    const beta = Math.sqrt(minPixels / (height * width));
-    h = Math.ceil((height * beta) / factor) * factor;
-    w = Math.ceil((width * beta) / factor) * factor;
-  }
-  return { width: w, height: h };
+  return smartResizeImage(size.width, size.height, opts.factor ?? 28, opts.minPixels ?? QWEN25VL_MIN_PIXELS, opts.maxPixels ?? QWEN25VL_MAX_PIXELS);
 }
 
 // ---------------------------------------------------------------- parsing answers
