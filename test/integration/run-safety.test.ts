@@ -136,3 +136,39 @@ test('kill -9 of a running `foresight run`: the episode shows as interrupted wit
   const executed = full.steps.filter((s) => s.executions.length > 0).length;
   assert.ok(executed >= actions, `all ${actions} finished steps are in the database (found ${executed})`);
 });
+
+test('a planner that repeats the same click is asked once to change course, then the episode fails as a loop', async () => {
+  const same = serializeTraceR1([step({ action_type: 'click', step_instruction: 'click the middle of the desktop', point: { space: 'norm1000', x: 500, y: 500 } })]);
+  const server = await startFakeOpenAI(() => same);
+  const db = join(dir, 'loop.db');
+  try {
+    const res = await runCli(['run', 'Click forever', '--planner', `openai:${server.baseURL}#looper`, '--grounder', 'none', '--db', db, '--json'], desk.env);
+    assert.equal(res.code, 1, res.stdout);
+    const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string }; steps: number };
+    assert.deepEqual([summary.status, summary.error.code, summary.steps], ['failed', 'LOOP_DETECTED', 2]);
+    assert.equal(server.requests.length, 4, 'two clicks, the third forecast, and one re-ask');
+    assert.match(userParts(server.requests[3]!).text, /You are repeating "click/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a dead endpoint fails the episode with ENDPOINT_UNREACHABLE naming the URL', async () => {
+  const server = await startFakeOpenAI(() => 'unused');
+  const baseURL = server.baseURL;
+  await server.close(); // nothing listens on that port any more
+  const db = join(dir, 'dead.db');
+  const res = await runCli(['run', 'Anything', '--planner', `openai:${baseURL}#gone`, '--grounder', 'none', '--db', db, '--json'], desk.env);
+  assert.equal(res.code, 1);
+  const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string; message: string } };
+  assert.equal(summary.status, 'failed');
+  assert.equal(summary.error.code, 'ENDPOINT_UNREACHABLE');
+  assert.ok(summary.error.message.includes(baseURL), summary.error.message);
+  const store = SqliteEpisodeStore.open(db);
+  try {
+    const ep = store.getEpisode(store.listEpisodes({ limit: 1 })[0]!.id);
+    assert.equal(ep.steps[0]!.forecasts[0]!.error?.code, 'ENDPOINT_UNREACHABLE', 'the failed call is recorded');
+  } finally {
+    store.close();
+  }
+});
