@@ -21,7 +21,14 @@ import { SqliteEpisodeStore } from '../store/index.ts';
 import { startXDesktop } from '../test/harness/xdesktop.ts';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '60' }, width: { type: 'string', default: '1280' }, height: { type: 'string', default: '800' } },
+  options: {
+    steps: { type: 'string', default: '60' },
+    width: { type: 'string', default: '1280' },
+    height: { type: 'string', default: '800' },
+    // Settle trade-off: a lower floor is faster but may act before a slow widget is ready.
+    'settle-min-ms': { type: 'string' },
+    'settle-interval-ms': { type: 'string' },
+  },
 });
 const steps = Number(values.steps);
 const width = Number(values.width);
@@ -48,7 +55,12 @@ const plan: ForecastStep[] = Array.from({ length: steps }, (_, i) => ({
 plan.push({ screenshot_abstraction: '', action: { action_type: 'finished', step_instruction: 'done' }, status: 'done' });
 writeFileSync(join(dir, 'plan.txt'), serializeTraceR1(plan));
 
-const desktop = await createDesktop();
+const settle = {
+  ...(values['settle-min-ms'] !== undefined ? { minWaitMs: Number(values['settle-min-ms']) } : {}),
+  ...(values['settle-interval-ms'] !== undefined ? { intervalMs: Number(values['settle-interval-ms']) } : {}),
+};
+const desktop = await createDesktop({ settle });
+const o = desktop.settleDetector.options;
 const store = SqliteEpisodeStore.open(join(dir, 'bench.db'));
 const planner = new ScriptPlanner(join(dir, 'plan.txt'));
 const grounder = createGrounder('none', {});
@@ -130,6 +142,7 @@ const persist = [...persistByStep.values()];
 const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0));
 
 console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (planner answers instantly)`);
+console.log(`settle rule: ${o.minWaitMs} ms floor, then ${o.stableFrames} identical captures ${o.intervalMs} ms apart (timeout ${o.timeoutMs} ms)`);
 console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
 console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs)}`);
 console.log(`encode PNG + hash              ${fmt(encode)}`);

@@ -48,6 +48,7 @@ interface RunOptions {
   timeout: number;
   killKey: string;
   display?: string;
+  settleMinMs?: number;
 }
 
 async function runCommand(task: string, o: RunOptions): Promise<number> {
@@ -56,7 +57,11 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
   const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
   const store = openStore(o.db);
-  const desktop = await createDesktop({ killHotkey: o.killKey, ...(o.display ? { displayId: o.display } : {}) });
+  const desktop = await createDesktop({
+    killHotkey: o.killKey,
+    ...(o.display ? { displayId: o.display } : {}),
+    ...(o.settleMinMs !== undefined ? { settle: { minWaitMs: o.settleMinMs } } : {}),
+  });
   const kill = desktop.killSwitch;
   const onSigint = () => kill.trigger('SIGINT');
   process.on('SIGINT', onSigint);
@@ -118,6 +123,7 @@ export function buildProgram(): Command {
     .option('--timeout <ms>', 'model request timeout', int('--timeout', 1), 120_000)
     .option('--kill-key <combo>', 'global hotkey that stops the agent', 'ctrl+alt+k')
     .option('--display <id>', 'display to observe (default: the primary one)')
+    .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
     .option('--json', 'print events as JSON lines')
     .action(async (task: string, opts: RunOptions) => {
       program.setOptionValue('exitCode', await runCommand(task, opts));

@@ -55,7 +55,8 @@ export async function startXDesktop(opts: { width?: number; height?: number; win
     stdio: 'ignore',
   });
   children.push(xvfb);
-  const x = (cmd: string, args: string[]) => execFileSync(cmd, args, { env, encoding: 'utf8', timeout: 10_000 });
+  const x = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { env, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
   for (let i = 0; ; i++) {
     try {
       x('xdpyinfo', []);
