@@ -63,7 +63,12 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     ...(o.settleMinMs !== undefined ? { settle: { minWaitMs: o.settleMinMs } } : {}),
   });
   const kill = desktop.killSwitch;
-  const onSigint = () => kill.trigger('SIGINT');
+  let interrupts = 0;
+  const onSigint = () => {
+    // The first Ctrl+C stops the episode cleanly (it is recorded as stopped); a second one quits at once.
+    if (++interrupts > 1) process.exit(EXIT.stopped);
+    kill.trigger('SIGINT');
+  };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   let gate: HumanGate;
