@@ -172,3 +172,18 @@ test('a dead endpoint fails the episode with ENDPOINT_UNREACHABLE naming the URL
     store.close();
   }
 });
+
+test('Ctrl+C (SIGINT) stops a run at once and records the episode as stopped', async () => {
+  const planFile = join(dir, 'long-wait.txt');
+  writeFileSync(planFile, serializeTraceR1([step({ action_type: 'wait', duration_ms: 20_000, step_instruction: 'wait for a slow download' })]));
+  const db = join(dir, 'sigint.db');
+  const run = startCli(['run', 'Wait for a download', '--planner', `script:${planFile}`, '--grounder', 'none', '--db', db, '--json'], desk.env);
+  await run.waitForLine(/"type":"forecast"/);
+  const t0 = Date.now();
+  run.child.kill('SIGINT');
+  const res = await run.done;
+  assert.ok(Date.now() - t0 < 5000, 'the 20 s wait was cut short');
+  assert.equal(res.code, 130, res.stderr);
+  const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string } };
+  assert.deepEqual([summary.status, summary.error.code], ['stopped', 'STOPPED']);
+});
