@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ForesightError } from '../common/errors.ts';
+import { pngSize } from '../common/png.ts';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -19,15 +20,6 @@ export function isSha256Hex(s: string): boolean {
   return SHA256_HEX.test(s);
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Width and height from a PNG's IHDR chunk, or undefined when the bytes are not a PNG. */
-export function pngSize(png: Uint8Array): { width: number; height: number } | undefined {
-  if (png.length < 24 || PNG_SIGNATURE.some((b, i) => png[i] !== b)) return undefined;
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  if (String.fromCharCode(...png.subarray(12, 16)) !== 'IHDR') return undefined;
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
 
 export class FrameFiles {
   constructor(readonly dir: string) {}
@@ -95,3 +87,5 @@ function sizeOf(path: string): number | undefined {
     return undefined;
   }
 }
+
+export { pngSize };
