@@ -100,8 +100,7 @@ const proEntry = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
-// PNG header
-
+// PNG header (pngSize is in common/png.ts)
 
 async function readPngSize(path: string, where: string): Promise<{ width: number; height: number }> {
   let fh;
