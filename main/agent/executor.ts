@@ -6,6 +6,7 @@
 import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
 import { assertOnScreen, convertPoint, type Display, type Point, type Rect, type SpacePoint } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
+import { abortableSleep } from '../../common/sleep.ts';
 import type { Grounding, Input, Observation } from '../../common/ports.ts';
 
 export interface ExecutionTarget {
@@ -56,20 +57,6 @@ function snapToFrameEdge(p: Point, b: Rect): Point {
   return { x: snap(p.x, b.x, b.x + b.width), y: snap(p.y, b.y, b.y + b.height) };
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new ForesightError('STOPPED', 'Stopped while waiting'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new ForesightError('STOPPED', 'Stopped while waiting'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Types text; a final newline (UI-TARS' "submit") is pressed as Enter only once the screen has
@@ -130,7 +117,7 @@ export async function executeAction(
     case 'navigate_back':
       return input.hotkey(['alt', 'left']);
     case 'wait':
-      return abortableSleep(action.duration_ms ?? DEFAULT_WAIT_MS, signal);
+      return abortableSleep(action.duration_ms ?? DEFAULT_WAIT_MS, signal, () => new ForesightError('STOPPED', 'Stopped while waiting'));
     case 'navigate_home':
     case 'open_app':
     case 'tool_call':

@@ -16,6 +16,7 @@
 import type { Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Capture, RawImage, Screen, SettleInfo } from '../../common/ports.ts';
+import { abortableSleep } from '../../common/sleep.ts';
 
 export interface CaretTolerance {
   /** Largest caret-like change, in logical pixels (scaled by the display's scale factor). */
@@ -89,19 +90,7 @@ function stopped(): ForesightError {
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(stopped());
-    if (ms <= 0) return resolve();
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(stopped());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal, stopped);
 }
 
 /** Time, injectable so tests need no real waiting. */

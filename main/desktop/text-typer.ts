@@ -37,6 +37,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ForesightError } from '../../common/errors.ts';
 import { runTool, runToolSync, utf8Env } from './x11.ts';
+import { abortableSleep } from '../../common/sleep.ts';
 
 export interface TextTyper {
   /** Which strategy this is, for logs: 'xdotool', 'nut-unicode', 'sendinput'. */
@@ -84,18 +85,7 @@ function checkAbort(signal: AbortSignal | undefined): void {
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(stopped());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(stopped());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal, stopped);
 }
 
 // ------------------------------------------------------------------------------------ X11
