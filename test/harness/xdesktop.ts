@@ -21,6 +21,21 @@ export interface XDesktop {
   stop(): Promise<void>;
 }
 
+/**
+ * A fresh HOME (and XDG folders) for one app, so no earlier, killed session of it is offered
+ * for restoring and no settings leak between tests.
+ */
+export function freshHomeEnv(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'foresight-app-home-'));
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local/share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_RUNTIME_DIR: home,
+  };
+}
+
 function freeDisplayNumber(): number {
   for (let n = 90 + Math.floor(Math.random() * 100); n < 400; n++) {
     if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return n;

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { KEY_RECORDER_PY } from '../harness/key-recorder.ts';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import type { Desktop } from '../../main/desktop/index.ts';
 import { isForesightError } from '../../common/errors.ts';
@@ -34,7 +35,7 @@ before(async () => {
   const { createDesktop } = await import('../../main/desktop/index.ts');
   desktop = await createDesktop();
   dir = mkdtempSync(join(tmpdir(), 'foresight-kill-'));
-  writeFileSync(join(dir, 'recorder.py'), RECORDER);
+  writeFileSync(join(dir, 'recorder.py'), KEY_RECORDER_PY);
 });
 
 after(async () => {
@@ -42,16 +43,6 @@ after(async () => {
   await desk?.stop();
 });
 
-/** A terminal program that appends "<epoch ms> <char>" for every character it receives. */
-const RECORDER = `
-import sys, tty, time
-fd = sys.stdin.fileno()
-tty.setraw(fd)
-out = open(sys.argv[1], 'a', buffering=1)
-while True:
-    ch = sys.stdin.read(1)
-    out.write('%d %s\\n' % (int(time.time() * 1000), 'NL' if ch in '\\r\\n' else ch))
-`;
 
 const LONG = 'the quick brown fox jumps over the lazy dog '.repeat(50);
 

@@ -7,11 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sharp from 'sharp';
-import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
+import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import type { Desktop } from '../../main/desktop/index.ts';
 import type { Rect } from '../../common/coords.ts';
 import type { RawImage } from '../../common/ports.ts';
@@ -33,10 +30,6 @@ after(async () => {
   await desk?.stop();
 });
 
-function freshHome(): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'foresight-settle-home-'));
-  return { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_RUNTIME_DIR: home };
-}
 
 function crop(img: RawImage, r: Rect): Buffer {
   const bpp = img.channels;
@@ -76,7 +69,7 @@ test('a continuously changing window never settles: settled is false at the time
 });
 
 test('a still screen with a blinking caret settles; the observation is a PNG named by its sha256', async (t) => {
-  desk.launch('mousepad', [], freshHome());
+  desk.launch('mousepad', [], freshHomeEnv());
   await desk.waitForWindow('Mousepad');
   await sleep(1000);
   const { info } = await desktop.settleDetector.settle();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
+import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import type { Desktop } from '../../main/desktop/index.ts';
 
 let desk: XDesktop;
@@ -42,14 +42,9 @@ after(async () => {
 const LINE = 'Grüße, naïve café 42 <tag> & "done" 你好 — ½ ✓';
 const PUNCTUATION = '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./';
 
-/** A fresh HOME per Mousepad, so no earlier (killed) session is offered for restoring. */
-function freshHome(): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'foresight-mousepad-home-'));
-  return { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_RUNTIME_DIR: home };
-}
 
 async function typeIntoMousepadAndSave(text: string, file: string): Promise<string> {
-  const app = desk.launch('mousepad', [], freshHome());
+  const app = desk.launch('mousepad', [], freshHomeEnv());
   const exited = new Promise((r) => app.once('exit', r));
   try {
     await desk.waitForWindow('Untitled 1 - Mousepad');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
-import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
+import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli } from '../harness/cli.ts';
 import { startFakeOpenAI, userParts, type ChatRequest } from '../harness/fake-openai.ts';
 import { parseForecast, serializeTraceR1, smartResize } from '../../common/forecast-parser.ts';
@@ -50,8 +50,7 @@ async function restartMousepad(): Promise<void> {
     mousepad.kill();
     await exited;
   }
-  const home = mkdtempSync(join(tmpdir(), 'foresight-mousepad-home-'));
-  mousepad = desk.launch('mousepad', [], { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_RUNTIME_DIR: home });
+  mousepad = desk.launch('mousepad', [], freshHomeEnv());
   await desk.waitForWindow('Untitled 1 - Mousepad');
   await new Promise((r) => setTimeout(r, 500));
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KEY_RECORDER_PY } from '../harness/key-recorder.ts';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli, startCli } from '../harness/cli.ts';
 import { startFakeOpenAI, userParts } from '../harness/fake-openai.ts';
@@ -34,20 +35,10 @@ const step = (action: ForecastStep['action'], status: ForecastStep['status'] = '
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A terminal program that appends "<epoch ms> <char>" for every character it receives. */
-const RECORDER = `
-import sys, termios, tty, time
-fd = sys.stdin.fileno()
-tty.setraw(fd)
-out = open(sys.argv[1], 'a', buffering=1)
-while True:
-    ch = sys.stdin.read(1)
-    out.write('%d %s\\n' % (int(time.time() * 1000), 'NL' if ch in '\\r\\n' else ch))
-`;
 
 test('the kill switch stops a long typing action within 200 ms; the episode ends as stopped', async () => {
   const log = join(dir, 'keys.log');
-  writeFileSync(join(dir, 'recorder.py'), RECORDER);
+  writeFileSync(join(dir, 'recorder.py'), KEY_RECORDER_PY);
   desk.launch('xterm', ['-T', 'recorder', '-e', 'python3', join(dir, 'recorder.py'), log]);
   await desk.waitForWindow('recorder');
   await sleep(500);
