@@ -33,7 +33,7 @@ import { createGrounder } from '../grounders/index.ts';
 import { createReplayPlanner, type ReplayPlanner } from './planners.ts';
 import { renderReport, type ReportMiss } from './report.ts';
 import type { RunSummary } from './run-summary.ts';
-import { stepTruth, type LoadOptions, type ReplayStep, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteId } from './suite.ts';
+import { replayGeometry, stepTruth, type LoadOptions, type ReplayStep, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteId } from './suite.ts';
 import { getSuite } from './suites/index.ts';
 
 export interface BenchRunOptions {
@@ -435,11 +435,7 @@ function blankObservation(step: ReplayStep): Observation {
   return {
     frameId: step.id,
     png: new Uint8Array(0),
-    geometry: {
-      display: { id: 'replay', bounds: { x: 0, y: 0, width, height }, scaleFactor: 1, primary: true },
-      imageWidth: width,
-      imageHeight: height,
-    },
+    geometry: replayGeometry(width, height),
     raw: { width: 0, height: 0, channels: 4, order: 'rgba', data: new Uint8Array(0) },
     capturedAt: 0,
   };

@@ -16,6 +16,7 @@
  * without reloading the data.
  */
 import type { Action, ForecastStep } from '../../common/actions.ts';
+import type { FrameGeometry } from '../../common/coords.ts';
 import type { HistoryEntry } from '../../common/ports.ts';
 
 export const SUITE_IDS = [
@@ -149,4 +150,16 @@ export interface ReplaySuite<Gold = unknown> {
   summarize(scored: readonly ScoredStep<Gold>[]): SuiteSummary;
   /** Writes the predictions in the benchmark's own format into outDir; returns the paths written. */
   writePredictions(scored: readonly ScoredStep<Gold>[], outDir: string): Promise<string[]>;
+}
+
+/**
+ * A benchmark screenshot as a frame of its own: one display of the image's size at the origin,
+ * scale 1, so `convertPoint` maps between screenshot pixels, 0–1000 and 0–1 of that image.
+ */
+export function replayGeometry(width: number, height: number): FrameGeometry {
+  return {
+    display: { id: 'replay', bounds: { x: 0, y: 0, width, height }, scaleFactor: 1, primary: true },
+    imageWidth: width,
+    imageHeight: height,
+  };
 }

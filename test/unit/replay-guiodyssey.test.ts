@@ -8,7 +8,7 @@
  * decoding loop of evaluate_GUIOdyssey.py; `decode_action` / `build_test` from
  * data/format_converter.py on this fixture (its answers equal our `gt` strings, in order); and
  * `action_matching_evaluation(json.load(open(<our predictions file>)), metric)` from
- * evaluate_GUIOdyssey.py (its torch/transformers imports stubbed: they serve inference only)
+ * evaluate_GUIOdyssey.py (its torch/transformers imports replaced by stand-ins: they serve inference only)
  * on the file `writePredictions` wrote for the known-mistakes set.
  */
 import { after, before, describe, test } from 'node:test';

@@ -4,7 +4,7 @@
  * fixture through the loader and the suite.
  *
  * The per-step rules were checked against SeeClick's agent_tasks/mind2web_test.py itself (at
- * cac90bc, run unchanged with the model, torch and PIL stubbed, Python 3 + numpy 2.4) on
+ * cac90bc, run unchanged with the model, torch and PIL replaced by stand-ins, Python 3 + numpy 2.4) on
  * ~19,000 random steps (boxes on 1/16 px, edge points, quotes, backslash escapes, Unicode
  * spaces): every Op_match, Ele_match and Op_F1 and every printed figure equal ours to the
  * last bit. The figures of the "known mistakes" test below are what that script's metric

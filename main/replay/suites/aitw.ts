@@ -36,11 +36,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action, Direction } from '../../../common/actions.ts';
-import { convertPoint, type FrameGeometry, type SpacePoint } from '../../../common/coords.ts';
+import { convertPoint, type SpacePoint } from '../../../common/coords.ts';
 import { loadAitw, type AitwGold } from '../loaders/aitw.ts';
 import { AITW_ACTION, checkActionsMatch, seeClickTextMatch, type AitwAction, type Yx } from '../metrics/aitw.ts';
 import { breakdownRows } from './breakdown.ts';
-import type { Breakdown, BreakdownRow, ReplaySuite, ScoredStep, StepScore, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type Breakdown, type BreakdownRow, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 const NOWHERE: Yx = [-1, -1];
 const NONE: AitwAction = { actionType: -1, touchYx: NOWHERE, liftYx: NOWHERE };
@@ -65,19 +65,11 @@ const SCROLL_SWIPES: Readonly<Record<Direction, readonly [Yx, Yx]>> = {
   ],
 };
 
-function frameOf(width: number, height: number): FrameGeometry {
-  return {
-    display: { id: 'replay', bounds: { x: 0, y: 0, width, height }, scaleFactor: 1, primary: true },
-    imageWidth: width,
-    imageHeight: height,
-  };
-}
-
 /** Our action as the AITW action it stands for (normalized, y first). */
 export function toAitwAction(pred: Action | undefined, width: number, height: number): AitwAction {
   if (!pred) return NONE;
   const norm = (p: SpacePoint): Yx => {
-    const q = convertPoint(p, 'norm1', frameOf(width, height));
+    const q = convertPoint(p, 'norm1', replayGeometry(width, height));
     return [q.y, q.x];
   };
   const plain = (actionType: number): AitwAction => ({ actionType, touchYx: NOWHERE, liftYx: NOWHERE });

@@ -21,7 +21,7 @@ import { POINTED_ACTIONS, describeAction } from '../../../common/actions.ts';
 import { convertPoint, type Point } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import { SqliteEpisodeStore, type StoredEpisode } from '../../../store/index.ts';
-import type { Breakdown, ReplayStep, ReplaySuite, ScoredStep, StepScore, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type Breakdown, type ReplayStep, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 export interface EpisodeGold {
   action_type: ActionType;
@@ -108,8 +108,8 @@ function scoreStep(pred: Action | undefined, truth: StepTruth<EpisodeGold>): Ste
   let argsMatch = true;
   if (pred && typeMatch) {
     if (g.point) {
-      const p = pred.point ? convertPoint(pred.point, 'norm1000', geometryOf(truth)) : undefined;
-      const t = convertPoint({ space: 'screenshot', ...g.point }, 'norm1000', geometryOf(truth));
+      const p = pred.point ? convertPoint(pred.point, 'norm1000', truthGeometry(truth)) : undefined;
+      const t = convertPoint({ space: 'screenshot', ...g.point }, 'norm1000', truthGeometry(truth));
       groundingMatch = p !== undefined && Math.hypot(p.x - t.x, p.y - t.y) <= EPISODE_CLICK_RADIUS;
     }
     if (g.text !== undefined) argsMatch &&= (pred.text ?? pred.answer ?? '').trim() === g.text.trim();
@@ -118,14 +118,6 @@ function scoreStep(pred: Action | undefined, truth: StepTruth<EpisodeGold>): Ste
   }
   const success = typeMatch && groundingMatch !== false && argsMatch;
   return { success, metrics: { typeMatch, groundingMatch: typeMatch ? groundingMatch : null, argsMatch: typeMatch ? argsMatch : null } };
-}
-
-function geometryOf(t: StepTruth) {
-  return {
-    display: { id: 'replay', bounds: { x: 0, y: 0, width: t.imageWidth, height: t.imageHeight }, scaleFactor: 1, primary: true },
-    imageWidth: t.imageWidth,
-    imageHeight: t.imageHeight,
-  };
 }
 
 function figures(rows: readonly ScoredStep<EpisodeGold>[]): Record<string, number> {
@@ -181,3 +173,7 @@ export const episodesSuite: ReplaySuite<EpisodeGold> = {
   summarize,
   writePredictions,
 };
+
+function truthGeometry(t: StepTruth) {
+  return replayGeometry(t.imageWidth, t.imageHeight);
+}

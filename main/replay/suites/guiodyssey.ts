@@ -36,7 +36,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action, Direction } from '../../../common/actions.ts';
-import { convertPoint, type FrameGeometry } from '../../../common/coords.ts';
+import { convertPoint } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import {
   GUI_ODYSSEY_MODES,
@@ -57,24 +57,16 @@ import {
   type GoVerdictInfo,
 } from '../metrics/guiodyssey.ts';
 import { groupBy } from './breakdown.ts';
-import type { Breakdown, BreakdownRow, ReplaySuite, ScoredStep, StepScore, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type Breakdown, type BreakdownRow, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 const SCROLL_TO_SWIPE: Readonly<Record<Direction, string>> = { down: 'UP', up: 'DOWN', right: 'LEFT', left: 'RIGHT' };
-
-function geometryOf(width: number, height: number): FrameGeometry {
-  return {
-    display: { id: 'replay', bounds: { x: 0, y: 0, width, height }, scaleFactor: 1, primary: true },
-    imageWidth: width,
-    imageHeight: height,
-  };
-}
 
 /** The official answer string for one of our actions on a `width` x `height` screenshot. */
 export function guiOdysseyAnswer(pred: Action | undefined, width: number, height: number): string {
   if (!pred) return '';
   const grid = () => {
     if (!pred.point) return undefined;
-    const p = convertPoint(pred.point, 'norm1000', geometryOf(width, height));
+    const p = convertPoint(pred.point, 'norm1000', replayGeometry(width, height));
     return `(${Math.round(p.x)}, ${Math.round(p.y)})`;
   };
   switch (pred.action_type) {
