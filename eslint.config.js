@@ -8,6 +8,7 @@ const nativeHomes = [
   { name: 'onnxruntime-node', home: 'native-models/' },
   { name: '@nut-tree-fork/nut-js', home: 'main/desktop/' },
   { name: 'uiohook-napi', home: 'main/desktop/' },
+  { name: 'x11', home: 'main/desktop/' },
 ];
 
 const nativePaths = (except) =>

@@ -4,7 +4,7 @@
  * itself, with a planner that answers instantly. Each step types one character into Mousepad,
  * so every observation must wait for a real screen change to finish drawing.
  *
- * Usage: npm run bench:step [-- --steps 60 --width 1280 --height 800]
+ * Usage: npm run bench:step [-- --steps 60 --width 1280 --height 800 --settle-method auto|pixels]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,9 @@ const { values } = parseArgs({
     // Settle trade-off: a lower floor is faster but may act before a slow widget is ready.
     'settle-min-ms': { type: 'string' },
     'settle-interval-ms': { type: 'string' },
+    'settle-quiet-ms': { type: 'string' },
+    // auto: X damage events where available; pixels: the polling rule (to compare).
+    'settle-method': { type: 'string', default: 'auto' },
   },
 });
 const steps = Number(values.steps);
@@ -58,9 +61,12 @@ writeFileSync(join(dir, 'plan.txt'), serializeTraceR1(plan));
 const settle = {
   ...(values['settle-min-ms'] !== undefined ? { minWaitMs: Number(values['settle-min-ms']) } : {}),
   ...(values['settle-interval-ms'] !== undefined ? { intervalMs: Number(values['settle-interval-ms']) } : {}),
+  ...(values['settle-quiet-ms'] !== undefined ? { quietMs: Number(values['settle-quiet-ms']) } : {}),
 };
-const desktop = await createDesktop({ settle });
-const o = desktop.settleDetector.options;
+const settleMethod = values['settle-method'];
+if (settleMethod !== 'auto' && settleMethod !== 'pixels') throw new Error(`--settle-method must be auto or pixels, not ${settleMethod}`);
+const desktop = await createDesktop({ settle, settleMethod });
+const rule = desktop.settleDetector.describe();
 const store = SqliteEpisodeStore.open(join(dir, 'bench.db'));
 const planner = new ScriptPlanner(join(dir, 'plan.txt'));
 const grounder = createGrounder('none', {});
@@ -69,6 +75,7 @@ const grounder = createGrounder('none', {});
 const observeMs: number[] = [];
 const settleWaitMs: number[] = [];
 const settled: boolean[] = [];
+const framesPerSettle: number[] = [];
 const observer: Observer = {
   displays: () => desktop.observer.displays(),
   settle: (signal) => desktop.observer.settle(signal),
@@ -79,6 +86,7 @@ const observer: Observer = {
       observeMs.push(performance.now() - t0);
       settleWaitMs.push(r.settle?.waitedMs ?? 0);
       settled.push(r.settle?.settled ?? false);
+      framesPerSettle.push(r.settle?.frames ?? 0);
     }
     return r;
   },
@@ -142,10 +150,11 @@ const persist = [...persistByStep.values()];
 const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0));
 
 console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (planner answers instantly)`);
-console.log(`settle rule: ${o.minWaitMs} ms floor, then ${o.stableFrames} identical captures ${o.intervalMs} ms apart (timeout ${o.timeoutMs} ms)`);
+console.log(`settle rule: ${rule}`);
 console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
 console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs)}`);
 console.log(`encode PNG + hash              ${fmt(encode)}`);
+console.log(`captures per settle            ${fmt(framesPerSettle).replaceAll(' ms', '   ')}`);
 console.log(`observe total                  ${fmt(observeMs)}`);
 console.log(`persist (all writes of a step) ${fmt(persist)}`);
 console.log(`NON-MODEL OVERHEAD PER STEP    ${fmt(overhead)}`);

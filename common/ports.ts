@@ -192,10 +192,16 @@ export interface NewEpisode {
   settings: Record<string, unknown>;
 }
 
+/** How a settle wait knew the screen was still: X damage events, or equal captures. */
+export type SettleMethod = 'damage' | 'pixels';
+
 export interface SettleInfo {
   settled: boolean;
   waitedMs: number;
+  /** Captures taken while waiting. */
   frames: number;
+  /** Absent in steps recorded before the damage method existed (they polled pixels). */
+  method?: SettleMethod;
 }
 
 export interface ForecastAttempt {

@@ -18,6 +18,7 @@ export const settleInfoSchema = z.object({
   settled: z.boolean(),
   waitedMs: z.number().finite().nonnegative(),
   frames: z.number().int().nonnegative(),
+  method: z.enum(['damage', 'pixels']).optional(),
 });
 
 export const rectSchema = z.object({

@@ -59,28 +59,61 @@ function snapToFrameEdge(p: Point, b: Rect): Point {
 
 
 /**
- * Types text; a final newline (UI-TARS' "submit") is pressed as Enter only once the screen has
- * settled, since a widget still reacting to the text (a file chooser completing a path) may
- * drop an Enter that arrives too early.
+ * The timing between inputs that the screen cannot show. Apps start debounced work a little
+ * after the last typed character: GTK's file chooser checks a typed path ~150–220 ms later
+ * (greying out its Save button, then fading it in until ~450 ms) and drops an Enter pressed
+ * before it is done; a web search box fetches suggestions 150–300 ms after the last key. The
+ * screen stays still until then, so a settle detector cannot see it coming. Therefore any
+ * input other than more text waits until `typingDebounceMs` after the text, and then for the
+ * screen to settle. With a real model the forecast alone takes longer, so this costs nothing;
+ * a scripted plan pays it on the steps that follow typing.
  */
-async function typeText(text: string, input: Input, signal: AbortSignal, settle: (s: AbortSignal) => Promise<unknown>): Promise<void> {
+export interface Pacing {
+  /** Waits until the screen stops changing (Observer.settle). */
+  settle(signal: AbortSignal): Promise<unknown>;
+  /** Quiet time owed to the app after typed text before another kind of input (default 300). */
+  typingDebounceMs: number;
+  /** When typed text last ended (Date.now()); executeAction keeps it up to date. */
+  textEndedAt?: number;
+}
+
+export const DEFAULT_TYPING_DEBOUNCE_MS = 300;
+
+/** Pays what is still owed after typed text: sleeps, then settles. False when nothing was owed. */
+async function afterText(pacing: Pacing, signal: AbortSignal): Promise<boolean> {
+  if (pacing.textEndedAt === undefined) return false;
+  const owed = pacing.textEndedAt + pacing.typingDebounceMs - Date.now();
+  pacing.textEndedAt = undefined;
+  if (owed <= 0) return false;
+  await abortableSleep(owed, signal, () => new ForesightError('STOPPED', 'Stopped while waiting for the app to take the typed text'));
+  await pacing.settle(signal);
+  return true;
+}
+
+/** Types text; a final newline (UI-TARS' "submit") is pressed as Enter, paced like any input after text. */
+async function typeText(text: string, input: Input, signal: AbortSignal, pacing: Pacing): Promise<void> {
   const submit = text.endsWith('\n') && text.length > 1;
   await input.type(submit ? text.replace(/\r?\n$/, '') : text, signal);
+  pacing.textEndedAt = Date.now();
   if (submit) {
-    await settle(signal);
+    if (!(await afterText(pacing, signal))) await pacing.settle(signal);
     await input.hotkey(['enter']);
   }
 }
 
+/** Runs one action. Text typed without a point leaves `pacing.textEndedAt` set for the next. */
 export async function executeAction(
   action: Action,
   target: ExecutionTarget,
   input: Input,
   signal: AbortSignal,
-  settle: (s: AbortSignal) => Promise<unknown>,
+  pacing: Pacing,
 ): Promise<void> {
   if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped before acting');
   const p = target.globalPoint;
+  const moreText = (action.action_type === 'type' || action.action_type === 'input_text') && !p;
+  if (!moreText && action.action_type !== 'wait') await afterText(pacing, signal);
+  const settle = (sig: AbortSignal) => pacing.settle(sig);
   switch (action.action_type) {
     case 'click':
     case 'select':
@@ -109,7 +142,7 @@ export async function executeAction(
         await input.click(p, 'left', 1);
         await settle(signal);
       }
-      return typeText(action.text, input, signal, settle);
+      return typeText(action.text, input, signal, pacing);
     case 'hotkey':
     case 'key':
       if (!action.keys?.length) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "keys", e.g. ["ctrl", "s"]`);

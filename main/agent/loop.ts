@@ -22,7 +22,7 @@ import type {
   Planner,
   SettleInfo,
 } from '../../common/ports.ts';
-import { executeAction, needsPoint, resolveTarget, type ExecutionTarget } from './executor.ts';
+import { DEFAULT_TYPING_DEBOUNCE_MS, executeAction, needsPoint, resolveTarget, type ExecutionTarget, type Pacing } from './executor.ts';
 import { actionKey, cycleLength } from './repetition.ts';
 import { needsReview, type ApprovedPlan } from './review.ts';
 
@@ -40,6 +40,8 @@ export interface AgentConfig {
   maxConsecutiveErrors: number;
   /** Rejections in a row before the episode stops. */
   maxRejections: number;
+  /** After typed text, other input waits this long (then for the screen to settle); see Pacing. */
+  typingDebounceMs: number;
   settings?: Record<string, unknown>;
 }
 
@@ -51,6 +53,7 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'task'> = {
   maxRepeats: 3,
   maxConsecutiveErrors: 3,
   maxRejections: 3,
+  typingDebounceMs: DEFAULT_TYPING_DEBOUNCE_MS,
 };
 
 export interface AgentDeps {
@@ -96,6 +99,7 @@ class EpisodeRun {
   private approvedPlan: ApprovedPlan | undefined;
   private attempts = 0;
   private executedSteps = 0;
+  private readonly pacing: Pacing;
   private consecutiveErrors = 0;
 
   constructor(
@@ -103,7 +107,9 @@ class EpisodeRun {
     private readonly deps: AgentDeps,
     private readonly signal: AbortSignal,
     readonly episodeId: string,
-  ) {}
+  ) {
+    this.pacing = { settle: (sig) => deps.observer.settle(sig), typingDebounceMs: config.typingDebounceMs };
+  }
 
   private emit(e: AgentEvent): void {
     this.deps.onEvent?.(e);
@@ -320,7 +326,7 @@ class EpisodeRun {
     let error: ErrorInfo | undefined = targetError;
     if (target && !targetError) {
       try {
-        await executeAction(action, target, this.deps.input, this.signal, (sig) => this.deps.observer.settle(sig));
+        await executeAction(action, target, this.deps.input, this.signal, this.pacing);
       } catch (e) {
         error = toErrorInfo(e);
       }

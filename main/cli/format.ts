@@ -7,13 +7,15 @@ export function formatForecast(f: Forecast, indent = ''): string {
 
 const pt = (p: { x: number; y: number } | undefined) => (p ? ` at (${Math.round(p.x)}, ${Math.round(p.y)})` : '');
 
+const SETTLE_METHOD = { damage: 'X damage events', pixels: 'equal captures' } as const;
+
 /** One or more human-readable lines for an agent event. */
 export function formatEvent(e: AgentEvent): string {
   switch (e.type) {
     case 'episode_start':
       return `Episode ${e.episodeId}: ${e.task}`;
     case 'observation':
-      return `\nStep ${e.step}: observed ${e.frameId.slice(0, 12)}${e.settle ? ` (settled ${e.settle.settled ? 'yes' : 'NO'} after ${Math.round(e.settle.waitedMs)} ms)` : ''}`;
+      return `\nStep ${e.step}: observed ${e.frameId.slice(0, 12)}${e.settle ? ` (settled ${e.settle.settled ? 'yes' : 'NO'} after ${Math.round(e.settle.waitedMs)} ms${e.settle.method ? `, ${SETTLE_METHOD[e.settle.method]}` : ''})` : ''}`;
     case 'forecast':
       return `  forecast (attempt ${e.attempt}, ${Math.round(e.latencyMs)} ms):\n${formatForecast(e.forecast, '    ')}`;
     case 'parse_error':

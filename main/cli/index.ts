@@ -52,6 +52,8 @@ interface RunOptions {
   killKey: string;
   display?: string;
   settleMinMs?: number;
+  settleQuietMs?: number;
+  settleMethod: 'auto' | 'pixels';
 }
 
 async function runCommand(task: string, o: RunOptions): Promise<number> {
@@ -63,7 +65,11 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const desktop = await createDesktop({
     killHotkey: o.killKey,
     ...(o.display ? { displayId: o.display } : {}),
-    ...(o.settleMinMs !== undefined ? { settle: { minWaitMs: o.settleMinMs } } : {}),
+    settle: {
+      ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
+      ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
+    },
+    settleMethod: o.settleMethod,
   });
   const kill = desktop.killSwitch;
   let interrupts = 0;
@@ -84,7 +90,10 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   }
   const onEvent = (e: AgentEvent) => out(o.json ? JSON.stringify(e) : formatEvent(e));
   kill.start();
-  if (!o.json) out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
+  if (!o.json) {
+    out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
+    out(`Settle: ${desktop.settleDetector.describe()}.`);
+  }
   try {
     const outcome = await runEpisode(
       {
@@ -132,6 +141,8 @@ export function buildProgram(): Command {
     .option('--kill-key <combo>', 'global hotkey that stops the agent', 'ctrl+alt+k')
     .option('--display <id>', 'display to observe (default: the primary one)')
     .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
+    .option('--settle-quiet-ms <ms>', 'with X damage events: the screen counts as settled once nothing has drawn for this long (default 120)', int('--settle-quiet-ms', 1))
+    .addOption(new Option('--settle-method <how>', 'how to tell that the screen is still: X damage events where the X server has them (auto), or comparing captures (pixels)').choices(['auto', 'pixels']).default('auto'))
     .option('--json', 'print events as JSON lines')
     .action(async (task: string, opts: RunOptions) => {
       program.setOptionValue('exitCode', await runCommand(task, opts));

@@ -10,12 +10,14 @@ import { NutScreen, releaseNutX11Connection } from './nut-screen.ts';
 import { DesktopObserver, type EncodeOptions } from './observe.ts';
 import { SettleDetector, type SettleOptions } from './settle.ts';
 import { createTextTyper, type TextTyper, type XdotoolTyperOptions } from './text-typer.ts';
+import { X11Damage } from './x11-damage.ts';
 
 export { DEFAULT_KILL_HOTKEY, KillSwitch, type KillSwitchOptions, type KillListener } from './kill-switch.ts';
 export { NutInput, type NutInputOptions } from './nut-input.ts';
 export { NutScreen, releaseNutX11Connection, toRawImage, type NutScreenOptions } from './nut-screen.ts';
 export { DesktopObserver, encodeObservation, type DesktopObserverOptions, type EncodeOptions } from './observe.ts';
 export { DEFAULT_SETTLE, SettleDetector, compareFrames, type SettleOptions, type SettleRequest, type SettleResult } from './settle.ts';
+export { X11Damage, type DamageEvent, type DamageSource, type X11DamageOptions } from './x11-damage.ts';
 export { createTextTyper, NutUnicodeTyper, SendInputTyper, XdotoolTyper, type TextTyper, type TextTyperOptions, type XdotoolTyperOptions } from './text-typer.ts';
 
 export interface DesktopOptions {
@@ -30,6 +32,12 @@ export interface DesktopOptions {
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
   settle?: Partial<SettleOptions>;
+  /**
+   * How the settle detector tells that the screen is still: 'auto' (default) listens to X
+   * damage events where the X server offers them and polls pixels elsewhere; 'pixels' always
+   * polls.
+   */
+  settleMethod?: 'auto' | 'pixels';
   typing?: XdotoolTyperOptions;
   encode?: EncodeOptions;
 }
@@ -65,7 +73,7 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
   const typer = createTextTyper({ ...opts.typing, env, platform });
   const input = new NutInput({ displays: () => screen.displays(), typer, ensureDisplay: () => screen.ensureDisplay(), env, platform });
   const killSwitch = new KillSwitch({ ...(opts.killHotkey !== undefined ? { hotkey: opts.killHotkey } : {}), input, env, platform });
-  const settleDetector = new SettleDetector(screen, opts.settle);
+  const settleDetector = await createSettleDetector(screen, opts, platform, env);
   const observer = new DesktopObserver(screen, settleDetector, {
     ...(opts.displayId !== undefined ? { displayId: opts.displayId } : {}),
     ...(opts.encode ? { encode: opts.encode } : {}),
@@ -80,7 +88,19 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
     async close() {
       await killSwitch.stop();
       await typer.close();
+      await settleDetector.close();
       if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY) releaseNutX11Connection(env.DISPLAY);
     },
   };
+}
+
+async function createSettleDetector(screen: NutScreen, opts: DesktopOptions, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): Promise<SettleDetector> {
+  if (opts.settleMethod === 'pixels') return new SettleDetector(screen, opts.settle, undefined, undefined, 'asked for (--settle-method pixels)');
+  if (platform === 'darwin' || platform === 'win32' || !env.DISPLAY) return new SettleDetector(screen, opts.settle, undefined, undefined, 'X damage events exist only on X11');
+  try {
+    const damage = await X11Damage.open(env.DISPLAY);
+    return new SettleDetector(screen, opts.settle, undefined, damage);
+  } catch (e) {
+    return new SettleDetector(screen, opts.settle, undefined, undefined, e instanceof Error ? e.message : String(e));
+  }
 }

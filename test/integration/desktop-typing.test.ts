@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import type { Desktop } from '../../main/desktop/index.ts';
+import { DEFAULT_TYPING_DEBOUNCE_MS, executeAction, type Pacing } from '../../main/agent/executor.ts';
 
 let desk: XDesktop;
 let desktop: Desktop;
@@ -53,11 +54,14 @@ async function typeIntoMousepadAndSave(text: string, file: string): Promise<stri
     await desktop.input.hotkey(['ctrl', 's']);
     await desk.waitForWindow('Save As');
     await desktop.settleDetector.settle();
-    await desktop.input.type(file);
-    // As the agent does between steps. The dialog greys out its Save button while it checks the
-    // typed name (for ~200–400 ms) and drops an Enter pressed before that.
-    await desktop.settleDetector.settle();
-    await desktop.input.hotkey(['Return']);
+    // As the agent does, with its pacing: the dialog checks a typed name ~150–220 ms after the
+    // last key (greying out its Save button, fading it in again until ~450 ms) and drops an
+    // Enter pressed before that, while the screen looks still.
+    const signal = new AbortController().signal;
+    const pacing: Pacing = { settle: (sig) => desktop.observer.settle(sig), typingDebounceMs: DEFAULT_TYPING_DEBOUNCE_MS };
+    await executeAction({ action_type: 'type', text: file, step_instruction: 'type the path' }, {}, desktop.input, signal, pacing);
+    await desktop.observer.settle(signal);
+    await executeAction({ action_type: 'key', keys: ['Return'], step_instruction: 'save' }, {}, desktop.input, signal, pacing);
     await waitFor(`${file} to be written`, () => existsSync(file) && readFileSync(file, 'utf8').length > 0);
     return readFileSync(file, 'utf8');
   } finally {

@@ -1,13 +1,16 @@
 /**
- * The settle rule on synthetic frames, with a fake clock: identical frames settle, a screen that
- * keeps changing does not, a slowly appearing text is waited for, a blinking caret is ignored
- * only after the quiet time, the kill switch stops the wait.
+ * The settle rules on synthetic frames and damage events, with a fake clock: identical frames
+ * (or no drawing) settle, a screen that keeps changing does not, a slowly appearing text is
+ * waited for, a blinking caret is ignored only after the quiet time, the kill switch stops the
+ * wait; with damage events, a capture older than the last drawing is never the answer, and a
+ * change nobody reported switches to pixels.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SettleDetector, compareFrames, type SettleClock, type SettleOptions } from '../../main/desktop/settle.ts';
 import type { Capture, RawImage, Screen } from '../../common/ports.ts';
-import type { Display } from '../../common/coords.ts';
+import type { Display, Rect } from '../../common/coords.ts';
+import type { DamageEvent, DamageSource } from '../../main/desktop/x11-damage.ts';
 import { isForesightError } from '../../common/errors.ts';
 
 const W = 64;
@@ -108,4 +111,176 @@ test('an aborted signal stops the wait with STOPPED', async () => {
 test('settle options are checked', () => {
   const clock = new FakeClock();
   assert.throws(() => new SettleDetector(fakeScreen(clock, () => frame()), { stableFrames: 1 }), (e: unknown) => isForesightError(e, 'BAD_INPUT'));
+});
+
+// ---------------------------------------------------------------- the damage method
+
+/** Damage events on a schedule: each one arrives when the fake clock reaches its time. */
+class FakeDamage implements DamageSource {
+  alive = true;
+  closed = false;
+  readonly schedule: DamageEvent[] = [];
+  /** Runs at each sync (an event still on its way when the detector asks). */
+  onSync: (() => void) | undefined;
+  constructor(private readonly clock: FakeClock) {}
+  /** An event `dt` ms after the clock's current time. */
+  at(dt: number, rect: Rect = { x: 0, y: 0, width: 20, height: 10 }): this {
+    this.schedule.push({ at: this.clock.t + dt, rect });
+    this.schedule.sort((a, b) => a.at - b.at);
+    return this;
+  }
+  private arrived(): DamageEvent[] {
+    return this.schedule.filter((e) => e.at <= this.clock.t);
+  }
+  get count(): number {
+    return this.arrived().length;
+  }
+  eventsSince(since: number): readonly DamageEvent[] {
+    return this.arrived().filter((e) => e.at >= since);
+  }
+  async sync(): Promise<void> {
+    const f = this.onSync;
+    this.onSync = undefined;
+    f?.();
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const DOPTS: Partial<SettleOptions> = { ...OPTS, minWaitMs: 100, quietMs: 120 };
+
+test('damage: settled quietMs after the last drawing, from one capture taken in the quiet', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1).at(20);
+  const screen = fakeScreen(clock, () => frame([1, 1, 5, 5]));
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  assert.equal(detector.method, 'damage');
+  const { info } = await detector.settle();
+  assert.equal(info.settled, true);
+  assert.equal(info.method, 'damage');
+  assert.equal(info.frames, 1);
+  assert.ok(info.waitedMs >= 140 && info.waitedMs <= 146, `settled at ${info.waitedMs} ms (last drawing at 20 ms)`);
+});
+
+test('damage: drawing after the capture began makes it stale; the answer is a later capture', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1).at(45);
+  // the first capture (taken ~31 ms in) shows the old screen; what was drawn at 45 ms shows later
+  const screen = fakeScreen(clock, (n) => (n === 0 ? frame() : frame([8, 8, 12, 12])));
+  const { capture, info } = await new SettleDetector(screen, DOPTS, clock, damage).settle();
+  assert.equal(info.settled, true);
+  assert.equal(info.frames, 2);
+  assert.deepEqual(compareFrames(capture.image, frame([8, 8, 12, 12])), { kind: 'same' });
+});
+
+test('damage: drawing reported during the final round trip is waited for', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  damage.onSync = () => damage.at(0); // it happened just before the detector asked
+  const screen = fakeScreen(clock, (n) => (n === 0 ? frame() : frame([3, 3, 9, 9])));
+  const { capture, info } = await new SettleDetector(screen, DOPTS, clock, damage).settle();
+  assert.equal(info.settled, true);
+  assert.ok(info.waitedMs >= 240, `waited ${info.waitedMs} ms: a further quiet time after the late drawing`);
+  assert.deepEqual(compareFrames(capture.image, frame([3, 3, 9, 9])), { kind: 'same' }, 'not the capture from before that drawing');
+});
+
+test('damage: without any drawing the floor minWaitMs still holds', async () => {
+  const clock = new FakeClock();
+  const { info } = await new SettleDetector(fakeScreen(clock, () => frame()), { ...DOPTS, minWaitMs: 250 }, clock, new FakeDamage(clock)).settle();
+  assert.equal(info.settled, true);
+  assert.ok(info.waitedMs >= 250, `${info.waitedMs} ms`);
+});
+
+test('damage: a screen that keeps drawing never settles: settled false at the timeout, with a fresh capture', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock);
+  for (let t = 0; t < 3000; t += 50) damage.at(t);
+  const screen = fakeScreen(clock, (n) => frame([n % W, 0, 10, 10]));
+  const { info, capture } = await new SettleDetector(screen, DOPTS, clock, damage).settle();
+  assert.equal(info.settled, false);
+  assert.ok(info.waitedMs >= 1500);
+  assert.deepEqual(compareFrames(capture.image, frame([(screen.captures - 1) % W, 0, 10, 10])), { kind: 'same' }, 'the latest capture');
+});
+
+test('damage: a blinking caret counts only until nothing else drew for caret.quietMs', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  for (let t = 60; t < 1400; t += 90) damage.at(t, { x: 40, y: 4, width: 2, height: 18 });
+  const { info } = await new SettleDetector(fakeScreen(clock, () => frame()), DOPTS, clock, damage).settle();
+  assert.equal(info.settled, true);
+  // the last caret change inside the 300 ms quiet time is at 240 ms: settled 120 ms after it
+  assert.ok(info.waitedMs >= 360 && info.waitedMs < 420, `${info.waitedMs} ms`);
+  const clock2 = new FakeClock();
+  const damage2 = new FakeDamage(clock2).at(1);
+  for (let t = 60; t < 3000; t += 90) damage2.at(t, { x: 40, y: 4, width: 2, height: 18 });
+  const strict = await new SettleDetector(fakeScreen(clock2, () => frame()), { ...DOPTS, caret: false }, clock2, damage2).settle();
+  assert.equal(strict.info.settled, false, 'without caret tolerance every drawing counts');
+});
+
+test('damage: drawing on another display does not hold the wait', async () => {
+  const clock = new FakeClock();
+  const other: Display = { id: 'right', bounds: { x: W, y: 0, width: W, height: H }, scaleFactor: 1, primary: false };
+  const damage = new FakeDamage(clock);
+  for (let t = 0; t < 3000; t += 20) damage.at(t, { x: W + 5, y: 5, width: 30, height: 20 });
+  const screen = fakeScreen(clock, () => frame());
+  screen.displays = async () => [DISPLAY, other];
+  const { info } = await new SettleDetector(screen, DOPTS, clock, damage).settle();
+  assert.equal(info.settled, true);
+  assert.ok(info.waitedMs < 130, `${info.waitedMs} ms`);
+});
+
+test('damage: a frame that changed while no damage was reported switches to pixels for good', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock);
+  let look = frame();
+  const screen = fakeScreen(clock, () => look);
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  assert.equal((await detector.settle()).info.method, 'damage');
+  look = frame([10, 10, 20, 10]); // drawn, but the X server said nothing (a compositor, say)
+  const second = await detector.settle();
+  assert.equal(second.info.method, 'pixels');
+  assert.equal(second.info.settled, true);
+  assert.deepEqual(compareFrames(second.capture.image, look), { kind: 'same' });
+  assert.equal(detector.method, 'pixels');
+  assert.match(detector.pixelsReason ?? '', /no drawing/);
+  assert.equal(damage.closed, true);
+});
+
+test('damage: a change that was reported keeps the damage method', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock);
+  let look = frame();
+  const detector = new SettleDetector(fakeScreen(clock, () => look), DOPTS, clock, damage);
+  await detector.settle();
+  look = frame([10, 10, 20, 10]);
+  damage.at(1);
+  assert.equal((await detector.settle()).info.method, 'damage');
+  assert.equal(detector.method, 'damage');
+});
+
+test('damage: a source that dies mid-wait hands over to pixels', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  const screen = fakeScreen(clock, (n) => {
+    damage.alive = false;
+    return n >= 0 ? frame() : frame([1, 1, 1, 1]);
+  });
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  const { info } = await detector.settle();
+  assert.equal(info.method, 'pixels');
+  assert.equal(info.settled, true);
+  assert.match(detector.pixelsReason ?? '', /closed/);
+});
+
+test('damage: an aborted signal stops the wait with STOPPED', async () => {
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  const damage = new FakeDamage(clock);
+  for (let t = 0; t < 3000; t += 50) damage.at(t);
+  const screen = fakeScreen(clock, () => {
+    ac.abort();
+    return frame();
+  });
+  await assert.rejects(new SettleDetector(screen, DOPTS, clock, damage).settle({ signal: ac.signal }), (e: unknown) => isForesightError(e, 'STOPPED'));
 });
