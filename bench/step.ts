@@ -2,7 +2,10 @@
  * `npm run bench:step` — the non-model overhead of one agent step on a real X desktop:
  * settle + capture + encode (observe), persist (every store write of the step) and the loop
  * itself, with a planner that answers instantly. Each step types one character into Mousepad,
- * so every observation must wait for a real screen change to finish drawing.
+ * so every observation must wait for a real screen change to finish drawing. Then
+ * `--after-text` pairs of steps type a letter and press BackSpace: a key right after typed text
+ * is paced (it waits until 300 ms after the text, then for a settled screen; see Pacing in
+ * main/agent/executor.ts), and that wait is reported on its own line.
  *
  * Usage: npm run bench:step [-- --steps 60 --width 1280 --height 800 --settle-method auto|pixels]
  */
@@ -23,6 +26,7 @@ import { startXDesktop } from '../test/harness/xdesktop.ts';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '60' },
+    'after-text': { type: 'string', default: '10' },
     width: { type: 'string', default: '1280' },
     height: { type: 'string', default: '800' },
     // Settle trade-off: a lower floor is faster but may act before a slow widget is ready.
@@ -34,6 +38,7 @@ const { values } = parseArgs({
   },
 });
 const steps = Number(values.steps);
+const afterText = Number(values['after-text']);
 const width = Number(values.width);
 const height = Number(values.height);
 
@@ -55,6 +60,10 @@ const plan: ForecastStep[] = Array.from({ length: steps }, (_, i) => ({
   action: { action_type: 'type' as const, text: String.fromCharCode(97 + (i % 26)), step_instruction: 'type one letter' },
   status: 'not done' as const,
 }));
+for (let i = 0; i < afterText; i++) {
+  plan.push({ screenshot_abstraction: '', action: { action_type: 'type', text: 'x', step_instruction: 'type a letter' }, status: 'not done' });
+  plan.push({ screenshot_abstraction: '', action: { action_type: 'key', keys: ['BackSpace'], step_instruction: 'delete it' }, status: 'not done' });
+}
 plan.push({ screenshot_abstraction: '', action: { action_type: 'finished', step_instruction: 'done' }, status: 'done' });
 writeFileSync(join(dir, 'plan.txt'), serializeTraceR1(plan));
 
@@ -119,7 +128,7 @@ const actionMs = new Map<number, number>();
 const plannerMs = new Map<number, number>();
 const t0 = performance.now();
 const outcome = await runEpisode(
-  { ...DEFAULT_AGENT_CONFIG, task: 'bench', maxSteps: steps + 1, horizon: 1, maxRepeats: steps + 2 },
+  { ...DEFAULT_AGENT_CONFIG, task: 'bench', maxSteps: plan.length, horizon: 1, maxRepeats: plan.length + 1 },
   {
     observer,
     input: desktop.input,
@@ -146,18 +155,25 @@ for (let s = 1; s <= steps; s++) {
   if (start === undefined || next === undefined) continue;
   overhead.push(next - start - (actionMs.get(s) ?? 0) - (plannerMs.get(s) ?? 0));
 }
-const persist = [...persistByStep.values()];
-const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0));
+// A key right after typed text: its action time holds the pacing wait.
+const keyAfterText: number[] = [];
+for (let s = steps + 2; s <= steps + 2 * afterText; s += 2) {
+  const ms = actionMs.get(s);
+  if (ms !== undefined) keyAfterText.push(ms);
+}
+const persist = [...persistByStep.values()].slice(0, steps);
+const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0)).slice(0, steps);
 
-console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (planner answers instantly)`);
+console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (planner answers instantly); figures below are of those steps`);
 console.log(`settle rule: ${rule}`);
 console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
-console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs)}`);
-console.log(`encode PNG + hash              ${fmt(encode)}`);
-console.log(`captures per settle            ${fmt(framesPerSettle).replaceAll(' ms', '   ')}`);
-console.log(`observe total                  ${fmt(observeMs)}`);
+console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs.slice(0, steps))}`);
+console.log(`encode after the settle         ${fmt(encode)}   (PNG + hash; with damage events mostly done during the quiet time)`);
+console.log(`captures per settle            ${fmt(framesPerSettle.slice(0, steps)).replaceAll(' ms', '   ')}`);
+console.log(`observe total                  ${fmt(observeMs.slice(0, steps))}`);
 console.log(`persist (all writes of a step) ${fmt(persist)}`);
 console.log(`NON-MODEL OVERHEAD PER STEP    ${fmt(overhead)}`);
+if (keyAfterText.length > 0) console.log(`key right after typed text     ${fmt(keyAfterText)}   (the action, incl. its pacing wait; ${keyAfterText.length} steps)`);
 const mem = process.memoryUsage();
 console.log(`memory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB`);
 

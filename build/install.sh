@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(xvfb xauth openbox mousepad xterm xdotool x11-utils x11-xserver-utils imagemagick fonts-dejavu-core python3 chromium)
+packages=(xvfb xauth openbox xcompmgr mousepad xterm xdotool x11-utils x11-xserver-utils imagemagick fonts-dejavu-core python3 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

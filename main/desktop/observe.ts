@@ -74,8 +74,17 @@ export class DesktopObserver implements Observer {
     if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped before looking at the screen');
     const req = this.opts.displayId === undefined ? { signal } : { signal, displayId: this.opts.displayId };
     if (afterAction) {
-      const { capture, info } = await this.settleDetector.settle(req);
-      return { observation: await encodeObservation(capture, this.opts.encode), settle: info };
+      // Encoding starts as soon as the detector has a capture (it waits out the quiet time
+      // after that); only the capture it answers with is used.
+      let early: { capture: Capture; observation: Promise<Observation> } | undefined;
+      const onCapture = (capture: Capture) => {
+        const observation = encodeObservation(capture, this.opts.encode);
+        observation.catch(() => undefined); // a superseded capture's failure is nobody's
+        early = { capture, observation };
+      };
+      const { capture, info } = await this.settleDetector.settle({ ...req, onCapture });
+      const observation = early?.capture === capture ? await early.observation : await encodeObservation(capture, this.opts.encode);
+      return { observation, settle: info };
     }
     const capture = await this.screen.capture(this.opts.displayId);
     return { observation: await encodeObservation(capture, this.opts.encode) };

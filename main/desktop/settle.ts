@@ -59,10 +59,11 @@ export interface SettleOptions {
  * is dropped. With 50 ms the first three frames could all fall before that change: a "settled"
  * screen that was about to change (measured on Xvfb).
  *
- * quietMs 120: damage events show that dialog busy all along (repaints with gaps of at most
- * ~95 ms in 8 runs: after the typed path, while the dialog opens), so 120 ms without drawing
- * waits it out, where equal pixels 40 ms apart did not. A typed letter draws once, ~1 ms after
- * the key: settled ~120 ms after the action instead of ~190 ms.
+ * quietMs 120: opening that dialog draws in bursts with gaps of up to ~95 ms (8 runs), menus
+ * and typed text draw at once (a letter in Mousepad ~1 ms after the key): settled ~121 ms after
+ * the action instead of ~190 ms. The dialog's check of a typed path comes 117–177 ms after the
+ * last key with nothing drawn before it; that is waited out before the next input instead
+ * (Pacing in main/agent/executor.ts), so that not every step pays for it.
  */
 export const DEFAULT_SETTLE: SettleOptions = {
   minWaitMs: 100,
@@ -128,6 +129,11 @@ export interface SettleRequest {
   signal?: AbortSignal;
   /** When the action ended (Date.now()); minWaitMs and timeoutMs count from here. Default: now. */
   since?: number;
+  /**
+   * Called with each capture the damage method takes while the screen is quiet (most become
+   * the answer), so the caller can start encoding it during the rest of the quiet time.
+   */
+  onCapture?: (capture: Capture) => void;
 }
 
 export interface SettleResult {
@@ -237,6 +243,7 @@ export class SettleDetector {
       countAtCapture = damage.count;
       capture = await this.screen.capture(req.displayId);
       frames++;
+      req.onCapture?.(capture);
     };
     const lost = () => {
       this.baseline = undefined;

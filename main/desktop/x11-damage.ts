@@ -6,12 +6,13 @@
  * as they were (GTK repaints at its frame clock while a widget animates or fades in, and keeps
  * repainting while its file chooser works on a typed path). Listening costs one socket and no
  * captures. Measured on Xvfb with Mousepad: a typed letter is one damage rectangle ~1 ms after
- * the key; GTK's Save As dialog draws in bursts whose gaps stay under ~95 ms until it is done.
+ * the key; opening GTK's Save As dialog draws in bursts with gaps of up to ~95 ms.
  *
  * One Damage object on the root window, RawRectangles level: without a compositing manager,
  * drawing into any window damages the root's visible region, so one object sees the whole
- * screen. Under a compositor windows are redirected and the root may see nothing; the settle
- * detector notices (a frame that changed while no damage arrived) and falls back to polling.
+ * screen; under xcompmgr the compositor's painting of the root is reported (checked). Should a
+ * compositor paint where the root's damage does not show, the settle detector notices (a frame
+ * that changed while no damage arrived) and falls back to polling.
  *
  * Speaks X11 with the `x11` package (pure JavaScript, its own socket): nothing native, and a
  * dead X server ends this connection only (alive turns false) instead of the process.

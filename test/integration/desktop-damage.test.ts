@@ -2,7 +2,7 @@
  * X damage events from a real X server (Xvfb): what an app draws arrives as rectangles where it
  * drew; a display without a server is a clear DISPLAY_UNAVAILABLE; an X server that goes away
  * ends the source without taking the process with it; createDesktop listens on X11 and polls
- * pixels when asked to.
+ * pixels when asked to; under a compositing manager the drawing is still reported.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,5 +100,34 @@ test('createDesktop listens to damage on X11; settleMethod pixels polls, and say
     assert.equal((await polling.settleDetector.settle()).info.method, 'pixels');
   } finally {
     await polling.close();
+  }
+});
+
+test('under a compositing manager (xcompmgr) damage still shows the drawing; the settled frame is complete', async () => {
+  const compositor = desk.launch('xcompmgr', ['-c']);
+  const term = desk.launch('xterm', ['-T', 'composited', '-geometry', '60x10+200+200']);
+  const { createDesktop } = await import('../../main/desktop/index.ts');
+  const desktop = await createDesktop();
+  try {
+    const id = await desk.waitForWindow('composited');
+    await desk.focusWindow(id);
+    const win = geometry(id);
+    const signal = new AbortController().signal;
+    const before = await desktop.observer.observe(true, signal);
+    await desktop.input.type('echo composited');
+    const after = await desktop.observer.observe(true, signal);
+    assert.equal(after.settle?.method, 'damage');
+    assert.equal(after.settle?.settled, true);
+    assert.equal(desktop.settleDetector.method, 'damage', 'no switch to pixels: the drawing was reported');
+    const crop = (raw: typeof before.observation.raw) =>
+      Buffer.concat(Array.from({ length: win.height }, (_, y) => Buffer.from(raw.data.subarray(((win.y + y) * raw.width + win.x) * 4, ((win.y + y) * raw.width + win.x + win.width) * 4))));
+    assert.notDeepEqual(crop(after.observation.raw), crop(before.observation.raw), 'the typed text is in the observation');
+    await sleep(500);
+    const later = await desktop.screen.capture();
+    assert.deepEqual(crop(later.image), crop(after.observation.raw), 'and nothing of it was still to come');
+  } finally {
+    await desktop.close();
+    term.kill();
+    compositor.kill();
   }
 });

@@ -11,6 +11,7 @@ import { SettleDetector, compareFrames, type SettleClock, type SettleOptions } f
 import type { Capture, RawImage, Screen } from '../../common/ports.ts';
 import type { Display, Rect } from '../../common/coords.ts';
 import type { DamageEvent, DamageSource } from '../../main/desktop/x11-damage.ts';
+import { DesktopObserver, encodeObservation } from '../../main/desktop/observe.ts';
 import { isForesightError } from '../../common/errors.ts';
 
 const W = 64;
@@ -283,4 +284,15 @@ test('damage: an aborted signal stops the wait with STOPPED', async () => {
     return frame();
   });
   await assert.rejects(new SettleDetector(screen, DOPTS, clock, damage).settle({ signal: ac.signal }), (e: unknown) => isForesightError(e, 'STOPPED'));
+});
+
+test('the observer encodes during the quiet time, and only the capture the detector answers with', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1).at(45);
+  const screen = fakeScreen(clock, (n) => (n === 0 ? frame() : frame([8, 8, 12, 12])));
+  const observer = new DesktopObserver(screen, new SettleDetector(screen, DOPTS, clock, damage));
+  const { observation, settle } = await observer.observe(true, new AbortController().signal);
+  assert.equal(settle?.frames, 2, 'the first capture went stale');
+  const expected = await encodeObservation({ display: DISPLAY, image: frame([8, 8, 12, 12]), capturedAt: 0 });
+  assert.equal(observation.frameId, expected.frameId, 'the observation is the later capture');
 });
