@@ -1312,6 +1312,25 @@ function escapeContent(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
 }
 
+/** Actions UI-TARS writes as `name(start_box=…)`, by the name it uses. */
+const UITARS_POINT_CALLS: Partial<Record<ActionType, string>> = {
+  click: 'click',
+  double_click: 'left_double',
+  right_click: 'right_single',
+  move: 'hover',
+  long_press: 'long_press',
+};
+
+/** Actions UI-TARS writes without arguments. */
+const UITARS_PLAIN_CALLS: Partial<Record<ActionType, string>> = {
+  wait: 'wait()',
+  call_user: 'call_user()',
+  fail: 'fail()',
+  navigate_home: 'press_home()',
+  navigate_back: 'press_back()',
+  navigate_recent: 'press_recent()',
+};
+
 /**
  * One step as a UI-TARS answer (`Thought: …\nAction: …`), as the model would write it; used
  * by fake model servers in tests. Points are written in the version's convention: the 0–1000
@@ -1326,68 +1345,40 @@ export function serializeUiTars(step: ForecastStep, version: UiTarsVersion, thou
     const { x, y } = uiTarsCoords(p, version, ctx);
     return version === '1.0' ? `'(${x},${y})'` : `'<|box_start|>(${x},${y})<|box_end|>'`;
   };
+  const pointCall = UITARS_POINT_CALLS[a.action_type];
+  const plainCall = UITARS_PLAIN_CALLS[a.action_type];
   let call: string;
-  switch (a.action_type) {
-    case 'click':
-      call = `click(start_box=${box(a.point, 'point')})`;
-      break;
-    case 'double_click':
-      call = `left_double(start_box=${box(a.point, 'point')})`;
-      break;
-    case 'right_click':
-      call = `right_single(start_box=${box(a.point, 'point')})`;
-      break;
-    case 'move':
-      call = `hover(start_box=${box(a.point, 'point')})`;
-      break;
-    case 'long_press':
-      call = `long_press(start_box=${box(a.point, 'point')})`;
-      break;
-    case 'drag':
-      call = `drag(start_box=${box(a.point, 'point')}, end_box=${box(a.end_point, 'end point')})`;
-      break;
-    case 'type':
-    case 'input_text':
-      call = `type(content='${escapeContent(a.text ?? '')}')`;
-      break;
-    case 'hotkey':
-      call = `hotkey(key='${escapeContent(keysText(a.keys))}')`;
-      break;
-    case 'key':
-      call = `press(key='${escapeContent(keysText(a.keys))}')`;
-      break;
-    case 'scroll':
-      call = `scroll(${a.point ? `start_box=${box(a.point, 'point')}, ` : ''}direction='${a.direction ?? 'down'}')`;
-      break;
-    case 'wait':
-      call = 'wait()';
-      break;
-    case 'finished': {
-      const answer = a.answer ?? a.text;
-      call = answer !== undefined && answer !== '' ? `finished(content='${escapeContent(answer)}')` : 'finished()';
-      break;
+  if (pointCall) call = `${pointCall}(start_box=${box(a.point, 'point')})`;
+  else if (plainCall) call = plainCall;
+  else {
+    switch (a.action_type) {
+      case 'drag':
+        call = `drag(start_box=${box(a.point, 'point')}, end_box=${box(a.end_point, 'end point')})`;
+        break;
+      case 'type':
+      case 'input_text':
+        call = `type(content='${escapeContent(a.text ?? '')}')`;
+        break;
+      case 'hotkey':
+        call = `hotkey(key='${escapeContent(keysText(a.keys))}')`;
+        break;
+      case 'key':
+        call = `press(key='${escapeContent(keysText(a.keys))}')`;
+        break;
+      case 'scroll':
+        call = `scroll(${a.point ? `start_box=${box(a.point, 'point')}, ` : ''}direction='${a.direction ?? 'down'}')`;
+        break;
+      case 'finished': {
+        const answer = a.answer ?? a.text;
+        call = answer !== undefined && answer !== '' ? `finished(content='${escapeContent(answer)}')` : 'finished()';
+        break;
+      }
+      case 'open_app':
+        call = `open_app(app_name='${escapeContent(a.app ?? '')}')`;
+        break;
+      default:
+        throw new ForesightError('BAD_INPUT', `UI-TARS has no action for ${a.action_type}`);
     }
-    case 'call_user':
-      call = 'call_user()';
-      break;
-    case 'fail':
-      call = 'fail()';
-      break;
-    case 'navigate_home':
-      call = 'press_home()';
-      break;
-    case 'navigate_back':
-      call = 'press_back()';
-      break;
-    case 'navigate_recent':
-      call = 'press_recent()';
-      break;
-    case 'open_app':
-      call = `open_app(app_name='${escapeContent(a.app ?? '')}')`;
-      break;
-    case 'select':
-    case 'tool_call':
-      throw new ForesightError('BAD_INPUT', `UI-TARS has no action for ${a.action_type}`);
   }
   return `Thought: ${thought ?? a.step_instruction}\nAction: ${call}`;
 }
