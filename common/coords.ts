@@ -106,6 +106,19 @@ function contains(r: Rect, p: Point): boolean {
   return p.x >= r.x && p.x < r.x + r.width && p.y >= r.y && p.y < r.y + r.height;
 }
 
+/** The display with this id, or the primary one (the first when none is marked). BAD_INPUT for an unknown id. */
+export function pickDisplay(displays: readonly Display[], displayId?: string): Display {
+  const d = displayId === undefined ? (displays.find((x) => x.primary) ?? displays[0]) : displays.find((x) => x.id === displayId);
+  if (!d) {
+    throw new ForesightError(
+      'BAD_INPUT',
+      `No display ${JSON.stringify(displayId)}; this desktop has: ${displays.map((x) => `${x.id} (${x.bounds.width}x${x.bounds.height} at ${x.bounds.x},${x.bounds.y})`).join(', ') || 'none'}`,
+      { displayId: displayId ?? null },
+    );
+  }
+  return d;
+}
+
 /** The display whose bounds hold a global point, or undefined when it is outside every display. */
 export function displayAt(p: Point, displays: readonly Display[]): Display | undefined {
   return displays.find((d) => contains(d.bounds, p));

@@ -113,13 +113,12 @@ export async function executeAction(
   const p = target.globalPoint;
   const moreText = (action.action_type === 'type' || action.action_type === 'input_text') && !p;
   if (!moreText && action.action_type !== 'wait') await afterText(pacing, signal);
-  const settle = (sig: AbortSignal) => pacing.settle(sig);
   switch (action.action_type) {
     case 'click':
     case 'select':
       await input.click(p!, 'left', 1);
       if (action.action_type === 'select' && action.value) {
-        await settle(signal);
+        await pacing.settle(signal);
         await input.type(action.value, signal);
       }
       return;
@@ -140,7 +139,7 @@ export async function executeAction(
       if (action.text === undefined) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "text"`);
       if (p) {
         await input.click(p, 'left', 1);
-        await settle(signal);
+        await pacing.settle(signal);
       }
       return typeText(action.text, input, signal, pacing);
     case 'hotkey':

@@ -95,12 +95,12 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
 }
 
 async function createSettleDetector(screen: NutScreen, opts: DesktopOptions, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): Promise<SettleDetector> {
-  if (opts.settleMethod === 'pixels') return new SettleDetector(screen, opts.settle, undefined, undefined, 'asked for (--settle-method pixels)');
-  if (platform === 'darwin' || platform === 'win32' || !env.DISPLAY) return new SettleDetector(screen, opts.settle, undefined, undefined, 'X damage events exist only on X11');
+  const polling = (why: string) => new SettleDetector(screen, opts.settle, undefined, undefined, why);
+  if (opts.settleMethod === 'pixels') return polling('asked for (--settle-method pixels)');
+  if (platform === 'darwin' || platform === 'win32' || !env.DISPLAY) return polling('X damage events exist only on X11');
   try {
-    const damage = await X11Damage.open(env.DISPLAY);
-    return new SettleDetector(screen, opts.settle, undefined, damage);
+    return new SettleDetector(screen, opts.settle, undefined, await X11Damage.open(env.DISPLAY));
   } catch (e) {
-    return new SettleDetector(screen, opts.settle, undefined, undefined, e instanceof Error ? e.message : String(e));
+    return polling(e instanceof Error ? e.message : String(e));
   }
 }

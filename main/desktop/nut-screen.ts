@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { screen, Region, type Image } from '@nut-tree-fork/nut-js';
-import type { Display } from '../../common/coords.ts';
+import { pickDisplay, type Display } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Capture, RawImage, Screen } from '../../common/ports.ts';
 import { listX11Monitors, probeX11 } from './x11.ts';
@@ -69,16 +69,7 @@ export class NutScreen implements Screen {
 
   /** The display with this id, or the primary one. BAD_INPUT for an unknown id. */
   async display(displayId?: string): Promise<Display> {
-    const displays = await this.displays();
-    const d = displayId === undefined ? (displays.find((x) => x.primary) ?? displays[0]) : displays.find((x) => x.id === displayId);
-    if (!d) {
-      throw new ForesightError(
-        'BAD_INPUT',
-        `No display ${JSON.stringify(displayId)}; this desktop has: ${displays.map((x) => `${x.id} (${x.bounds.width}x${x.bounds.height} at ${x.bounds.x},${x.bounds.y})`).join(', ') || 'none'}`,
-        { displayId: displayId ?? null },
-      );
-    }
-    return d;
+    return pickDisplay(await this.displays(), displayId);
   }
 
   async capture(displayId?: string): Promise<Capture> {

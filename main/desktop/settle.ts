@@ -25,7 +25,7 @@
  * stable window cannot hold the detector until its timeout. (Carets that blink every 400–800 ms,
  * as GTK's do, rarely fall inside the ~100 ms stable window anyway.)
  */
-import type { Rect } from '../../common/coords.ts';
+import { pickDisplay, type Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Capture, RawImage, Screen, SettleInfo, SettleMethod } from '../../common/ports.ts';
 import { abortableSleep } from '../../common/sleep.ts';
@@ -141,6 +141,11 @@ export interface SettleResult {
   info: SettleInfo;
 }
 
+/** The largest caret-like change in pixels of a display with this scale (0 x 0: none). */
+function caretBox(caret: CaretTolerance | false, scale: number): { width: number; height: number } {
+  return caret ? { width: Math.ceil(caret.maxWidth * scale), height: Math.ceil(caret.maxHeight * scale) } : { width: 0, height: 0 };
+}
+
 function intersects(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
@@ -216,17 +221,20 @@ export class SettleDetector {
     const o = this.options;
     const clock = this.clock;
     const elapsed = () => clock.now() - t0;
-    const display = await this.displayOf(req.displayId);
+    const display = pickDisplay(await this.screen.displays(), req.displayId);
     const area = display.bounds;
-    const caretW = o.caret ? Math.ceil(o.caret.maxWidth * display.scaleFactor) : 0;
-    const caretH = o.caret ? Math.ceil(o.caret.maxHeight * display.scaleFactor) : 0;
-    /** When the observed display last changed (the action counts as a change). */
+    const caret = caretBox(o.caret, display.scaleFactor);
+    // When the observed display last changed (the action counts as a change), folded over the
+    // events as they arrive. eventsSince(t) includes events at t, so the last one is seen
+    // again on the next call; folding it twice changes nothing.
+    let lastBig = t0;
+    let last = t0;
+    let foldedTo = t0;
     const lastChange = (): number => {
-      let lastBig = t0;
-      let last = t0;
-      for (const e of damage.eventsSince(t0)) {
+      for (const e of damage.eventsSince(foldedTo)) {
+        foldedTo = e.at;
         if (!intersects(e.rect, area)) continue;
-        const small = o.caret !== false && e.rect.width <= caretW && e.rect.height <= caretH;
+        const small = o.caret !== false && e.rect.width <= caret.width && e.rect.height <= caret.height;
         if (!small) lastBig = last = e.at;
         else if (o.caret && e.at - lastBig < o.caret.quietMs) last = e.at;
       }
@@ -252,14 +260,14 @@ export class SettleDetector {
     for (;;) {
       if (signal?.aborted) throw stopped();
       if (!damage.alive) return lost();
-      const last = lastChange();
+      const changedAt = lastChange();
       const now = clock.now();
-      const valid = capture !== undefined && last < capturedFrom;
-      if (!valid && now - last >= captureAfterMs) {
+      const valid = capture !== undefined && changedAt < capturedFrom;
+      if (!valid && now - changedAt >= captureAfterMs) {
         await take();
         continue;
       }
-      const due = Math.max(t0 + o.minWaitMs, last + o.quietMs);
+      const due = Math.max(t0 + o.minWaitMs, changedAt + o.quietMs);
       if (valid && now >= due) {
         await damage.sync(); // all drawing the server did until now has been reported
         if (!damage.alive) return lost();
@@ -273,7 +281,7 @@ export class SettleDetector {
         if (!valid) await take();
         return this.checked({ capture: capture!, info: { settled: false, waitedMs: elapsed(), frames, method: 'damage' } }, countAtCapture, req, t0);
       }
-      const next = Math.min(valid ? due : last + captureAfterMs, t0 + o.timeoutMs);
+      const next = Math.min(valid ? due : changedAt + captureAfterMs, t0 + o.timeoutMs);
       await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, next - now)), signal);
     }
   }
@@ -295,13 +303,6 @@ export class SettleDetector {
     return this.settleByPixels(req, t0);
   }
 
-  private async displayOf(displayId: string | undefined) {
-    const displays = await this.screen.displays();
-    const d = displayId === undefined ? (displays.find((x) => x.primary) ?? displays[0]) : displays.find((x) => x.id === displayId);
-    if (!d) throw new ForesightError('BAD_INPUT', `No display ${JSON.stringify(displayId ?? 'primary')} to watch for changes`, { displayId: displayId ?? null });
-    return d;
-  }
-
   private async settleByPixels(req: SettleRequest, t0: number): Promise<SettleResult> {
     const { signal } = req;
     const o = this.options;
@@ -316,9 +317,7 @@ export class SettleDetector {
     let run = 1;
     /** When something larger than a caret last changed (or the action, at first). */
     let lastBigChange = t0;
-    const scale = prev.display.scaleFactor;
-    const caretW = o.caret ? Math.ceil(o.caret.maxWidth * scale) : 0;
-    const caretH = o.caret ? Math.ceil(o.caret.maxHeight * scale) : 0;
+    const caret = caretBox(o.caret, prev.display.scaleFactor);
     for (;;) {
       if (run >= o.stableFrames) return { capture: prev, info: { settled: true, waitedMs: elapsed(), frames, method: 'pixels' } };
       if (elapsed() >= o.timeoutMs) return { capture: prev, info: { settled: false, waitedMs: elapsed(), frames, method: 'pixels' } };
@@ -327,7 +326,7 @@ export class SettleDetector {
       lastStart = clock.now();
       const cur = await this.screen.capture(req.displayId);
       frames++;
-      const change = compareFrames(prev.image, cur.image, caretW, caretH);
+      const change = compareFrames(prev.image, cur.image, caret.width, caret.height);
       if (change.kind === 'same') {
         run++;
       } else if (change.kind === 'small') {
