@@ -14,3 +14,4 @@ files=()
 [ "$what" != unit ] && while IFS= read -r f; do files+=("$f"); done < <(find test/integration test/e2e -name '*.test.ts' | sort)
 echo "== tests (${#files[@]} files)"
 node --import tsx --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
+if [ "$what" = all ]; then echo "== reliability (bounded)"; bash test/reliability/run.sh ci; fi
