@@ -1,0 +1,90 @@
+/**
+ * build/install.sh run twice, as someone who pastes the README's first line again would: the
+ * second run must leave node_modules alone when nothing changed, and reinstall when the lock
+ * file, .npmrc or the Node ABI changed. Runs the real script and the real `npm ci` on a copy
+ * with a tiny package (no dependencies, so nothing is downloaded) and the Debian part skipped.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+const INSTALL_SH = fileURLToPath(new URL('../../build/install.sh', import.meta.url));
+const SKIPPED = /skipping npm ci/;
+
+let root: string;
+
+function writeProject(version: string): void {
+  const pkg = { name: 'install-probe', version, private: true };
+  writeFileSync(join(root, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  const lock = { name: pkg.name, version, lockfileVersion: 3, requires: true, packages: { '': { name: pkg.name, version } } };
+  writeFileSync(join(root, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+}
+
+function install(): { status: number | null; out: string } {
+  const r = spawnSync('bash', [join(root, 'build', 'install.sh')], {
+    env: { ...process.env, FORESIGHT_SKIP_APT: '1', npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** A file `npm ci` would delete with the rest of node_modules. */
+const MARKER = () => join(root, 'node_modules', 'still-here.txt');
+const STAMP = () => join(root, 'node_modules', '.foresight-install-stamp');
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'foresight-install-'));
+  mkdirSync(join(root, 'build'));
+  copyFileSync(INSTALL_SH, join(root, 'build', 'install.sh'));
+  writeFileSync(join(root, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  writeProject('1.0.0');
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+void describe('build/install.sh', () => {
+  void it('runs npm ci the first time and writes its stamp', () => {
+    const first = install();
+    assert.equal(first.status, 0, first.out);
+    assert.doesNotMatch(first.out, SKIPPED);
+    assert.match(readFileSync(STAMP(), 'utf8'), new RegExp(`node abi ${process.versions.modules}, ${process.platform}-${process.arch}`));
+  });
+
+  void it('leaves node_modules alone when nothing changed', () => {
+    writeFileSync(MARKER(), 'x');
+    const second = install();
+    assert.equal(second.status, 0, second.out);
+    assert.match(second.out, SKIPPED);
+    assert.ok(existsSync(MARKER()), 'npm ci did not run');
+  });
+
+  void it('reinstalls when the lock file changed', () => {
+    writeProject('1.0.1');
+    const r = install();
+    assert.equal(r.status, 0, r.out);
+    assert.doesNotMatch(r.out, SKIPPED);
+    assert.equal(existsSync(MARKER()), false, 'npm ci rebuilt node_modules');
+    assert.match(install().out, SKIPPED, 'and the run after that skips again');
+  });
+
+  void it('reinstalls when .npmrc changed', () => {
+    writeFileSync(MARKER(), 'x');
+    writeFileSync(join(root, '.npmrc'), 'onnxruntime-node-install=skip\nfund=false\n');
+    const r = install();
+    assert.doesNotMatch(r.out, SKIPPED);
+    assert.equal(existsSync(MARKER()), false);
+  });
+
+  void it('reinstalls when the packages were built for another Node ABI, or the stamp is gone', () => {
+    writeFileSync(STAMP(), readFileSync(STAMP(), 'utf8').replace(/node abi \d+/, 'node abi 1'));
+    assert.doesNotMatch(install().out, SKIPPED);
+    rmSync(STAMP());
+    assert.doesNotMatch(install().out, SKIPPED);
+    assert.match(install().out, SKIPPED);
+  });
+});
