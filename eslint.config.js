@@ -1,31 +1,159 @@
-// Lint rules that hold the process boundaries of docs/ARCHITECTURE.md:
-// common/ is platform-free, renderer/ is browser-only, and each native library has one home.
+// Lint rules that hold the process boundaries of docs/ARCHITECTURE.md (its folder table is the
+// source of the LAYERS below): common/ is platform-free, renderer/ is browser-only, each folder
+// imports only the folders its row names, and each native library has one home. The layering
+// rule sees every way a module is loaded: `import`, `export … from`, `import()`, `require()`,
+// `createRequire(…)(…)` and a function bound to `createRequire(…)`, and `require.resolve()`.
+import { builtinModules } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nativeHomes = [
+const ROOT = import.meta.dirname;
+
+/** Native (or process-bound) packages and the one folder that may load each. */
+const NATIVE_HOMES = [
   { name: 'better-sqlite3', home: 'store/' },
   { name: 'onnxruntime-node', home: 'native-models/' },
-  { name: '@nut-tree-fork/nut-js', home: 'main/desktop/' },
+  { name: '@nut-tree-fork/', home: 'main/desktop/', label: 'nut.js (@nut-tree-fork/*)' },
+  { name: '@nut-tree/', home: 'main/desktop/', label: 'nut.js (@nut-tree/*)' },
   { name: 'uiohook-napi', home: 'main/desktop/' },
   { name: 'x11', home: 'main/desktop/' },
+  { name: 'electron', home: 'main/shell/' },
 ];
 
-const nativePaths = (except) =>
-  nativeHomes
-    .filter((n) => n.home !== except)
-    .map((n) => ({ name: n.name, message: `Bad layering: only ${n.home} may import ${n.name}.` }));
+/** Every folder with a row in the table; an import into one of them is judged by the rows below. */
+const FOLDERS = ['common/', 'renderer/', 'store/', 'native-models/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/cli/', 'main/shell/', 'bin/', 'test/', 'bench/'];
 
-const layer = (files, patterns, paths) => ({
-  files,
-  rules: { 'no-restricted-imports': ['error', { patterns, paths }] },
-});
+/**
+ * Each folder's row: the folders it may import (besides itself), files allowed as exceptions,
+ * whether Node's built-in modules are allowed, and why (shown in the message).
+ * test/ and bench/ have no row: they may import anything, native packages included (a test may
+ * open a database with better-sqlite3 to damage it; a benchmark measures every layer).
+ */
+const LAYERS = [
+  { folder: 'common/', may: [], builtins: false, why: 'common/ runs in every process, the browser included: it imports only common/ (and zod)' },
+  { folder: 'renderer/', may: ['common/'], builtins: false, why: 'renderer/ is browser code; it talks to main only through the common/ contract' },
+  { folder: 'store/', may: ['common/'], why: 'store/ depends only on common/' },
+  { folder: 'native-models/', may: ['common/'], why: 'native-models/ is the model worker; it depends only on common/' },
+  { folder: 'main/desktop/', may: ['common/'], why: 'the desktop adapters depend only on common/' },
+  { folder: 'main/agent/', may: ['common/'], why: 'the agent loop talks to ports from common/, never to adapters' },
+  { folder: 'main/planners/', may: ['common/'], why: 'planners depend only on common/' },
+  {
+    folder: 'main/grounders/',
+    may: ['common/'],
+    // An `openai:` grounder calls the same kind of endpoint as an `openai:` planner: it shares the
+    // endpoint spec and the mapping of endpoint failures to error codes, nothing else.
+    except: ['main/planners/endpoint', 'main/planners/openai-planner.ts'],
+    why: 'grounders depend on common/ and, from main/planners/, only on the endpoint modules (endpoint*.ts, openai-planner.ts)',
+  },
+  { folder: 'main/replay/', may: ['common/', 'store/', 'main/planners/', 'main/grounders/'], why: 'the benchmark replay never touches the desktop; it uses planners, grounders and the store' },
+  {
+    folder: 'main/cli/',
+    may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/shell/'],
+    why: 'the CLI wires main/ and store/ together; the renderer and the model worker are other processes',
+  },
+  { folder: 'main/shell/', may: ['common/', 'store/'], why: 'the app shell serves the store through the common/ contract; the renderer is bundled, not imported' },
+  { folder: 'bin/', may: ['main/cli/'], why: 'bin/ only starts the CLI' },
+];
+
+/**
+ * Files under main/ in a folder without a row yet: main/, store/ and common/, but no native
+ * package and nothing of the renderer, the model worker, test/ or bench/ (give the folder its row).
+ */
+const MAIN_DEFAULT = {
+  folder: 'main/',
+  may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/cli/', 'main/shell/'],
+  why: 'code under main/ depends on common/, store/ and main/; give a new folder its row in docs/ARCHITECTURE.md and eslint.config.js',
+};
+
+const BUILTINS = new Set(builtinModules);
+const posix = (p) => p.split(sep).join('/');
+
+/** The layering problem of loading `spec` from a file of `layer`, or undefined. */
+function judge(layer, fileDir, spec) {
+  if (spec.startsWith('.') || spec.startsWith('/')) {
+    const target = posix(relative(ROOT, resolve(fileDir, spec)));
+    const folder = FOLDERS.find((f) => target.startsWith(f));
+    if (folder === undefined || folder === layer.folder || layer.may.includes(folder)) return undefined;
+    if ((layer.except ?? []).some((e) => target.startsWith(e))) return undefined;
+    return `${layer.folder} may not import ${target}: ${layer.why}.`;
+  }
+  if (layer.builtins === false && (spec.startsWith('node:') || BUILTINS.has(spec.split('/')[0]))) {
+    return `${layer.folder} may not import the Node module "${spec}": ${layer.why}.`;
+  }
+  const native = NATIVE_HOMES.find((n) => (n.name.endsWith('/') ? spec.startsWith(n.name) : spec === n.name || spec.startsWith(`${n.name}/`)));
+  if (native && native.home !== layer.folder) return `only ${native.home} may load ${native.label ?? native.name} ("${spec}" in ${layer.folder}).`;
+  return undefined;
+}
+
+/** A string the code spells out: a literal or a template without substitutions. */
+function staticString(node) {
+  if (node?.type === 'Literal' && typeof node.value === 'string') return node.value;
+  if (node?.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis[0]?.value.cooked ?? undefined;
+  return undefined;
+}
+
+const isCreateRequire = (callee) =>
+  (callee.type === 'Identifier' && callee.name === 'createRequire') || (callee.type === 'MemberExpression' && callee.property.type === 'Identifier' && callee.property.name === 'createRequire');
+
+const layeringRule = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'Holds the folder table of docs/ARCHITECTURE.md for every way a module is loaded' },
+    schema: [{ type: 'object', properties: { folder: { type: 'string' } }, required: ['folder'], additionalProperties: false }],
+    messages: { bad: 'Bad layering: {{detail}}' },
+  },
+  create(context) {
+    const layer = [...LAYERS, MAIN_DEFAULT].find((l) => l.folder === context.options[0].folder);
+    const fileDir = dirname(context.filename);
+    const check = (node) => {
+      const spec = staticString(node);
+      if (spec === undefined) return;
+      const detail = judge(layer, fileDir, spec);
+      if (detail) context.report({ node, messageId: 'bad', data: { detail } });
+    };
+    // `const require = createRequire(import.meta.url)` may come after a function that calls it.
+    const requireNames = new Set(['require']);
+    const calls = [];
+    return {
+      ImportDeclaration: (n) => check(n.source),
+      ExportNamedDeclaration: (n) => n.source && check(n.source),
+      ExportAllDeclaration: (n) => check(n.source),
+      ImportExpression: (n) => check(n.source),
+      TSImportEqualsDeclaration: (n) => n.moduleReference.type === 'TSExternalModuleReference' && check(n.moduleReference.expression),
+      VariableDeclarator: (n) => {
+        if (n.id.type === 'Identifier' && n.init?.type === 'CallExpression' && isCreateRequire(n.init.callee)) requireNames.add(n.id.name);
+      },
+      CallExpression: (n) => calls.push(n),
+      'Program:exit': () => {
+        for (const n of calls) {
+          let callee = n.callee;
+          // require.resolve('x') names the package as surely as require('x') does.
+          if (callee.type === 'MemberExpression' && callee.property.type === 'Identifier' && callee.property.name === 'resolve') callee = callee.object;
+          const loads = (callee.type === 'Identifier' && requireNames.has(callee.name)) || (callee.type === 'CallExpression' && isCreateRequire(callee.callee));
+          if (loads && n.arguments[0]) check(n.arguments[0]);
+        }
+      },
+    };
+  },
+};
+
+const SOURCES = '**/*.{ts,tsx,mts,cts,js,mjs,cjs}';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '.dbg/**', '**/*.cjs'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '.dbg/**'] },
   { files: ['bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly', setTimeout: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // The Electron main and preload, and what they require: CommonJS, since Electron loads them as is.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', __dirname: 'readonly', Buffer: 'readonly', URL: 'readonly', console: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -39,30 +167,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  layer(
-    ['common/**/*.ts'],
-    [
-      { group: ['**/main/**', '**/store/**', '**/native-models/**', '**/renderer/**'], message: 'Bad layering: common/ imports only common/.' },
-      { group: ['node:*', 'fs', 'path', 'child_process', 'os'], message: 'Bad layering: common/ must run in every process, browser included.' },
-    ],
-    nativePaths(null),
-  ),
-  layer(
-    ['renderer/**/*.ts', 'renderer/**/*.tsx'],
-    [
-      { group: ['**/main/**', '**/store/**', '**/native-models/**'], message: 'Bad layering: renderer/ talks to main only through the common/ contract.' },
-      { group: ['node:*'], message: 'Bad layering: renderer/ is browser code.' },
-    ],
-    nativePaths(null),
-  ),
-  layer(['store/**/*.ts'], [{ group: ['**/main/**', '**/renderer/**', '**/native-models/**'], message: 'Bad layering: store/ depends only on common/.' }], nativePaths('store/')),
-  layer(['native-models/**/*.ts'], [{ group: ['**/main/**', '**/renderer/**', '**/store/**'], message: 'Bad layering: native-models/ depends only on common/.' }], nativePaths('native-models/')),
-  layer(['main/desktop/**/*.ts'], [{ group: ['**/store/**', '**/renderer/**', '**/native-models/**'], message: 'Bad layering: desktop adapters depend only on common/.' }], nativePaths('main/desktop/')),
-  layer(['main/agent/**/*.ts'], [{ group: ['**/store/**', '**/renderer/**', '**/native-models/**', '**/desktop/**'], message: 'Bad layering: the agent loop talks to ports from common/, never to adapters.' }], nativePaths(null)),
-  layer(
-    ['main/replay/**/*.ts'],
-    [{ group: ['**/desktop/**', '**/agent/**', '**/renderer/**', '**/native-models/**'], message: 'Bad layering: the benchmark replay never touches the desktop; it uses planners, grounders and the store.' }],
-    nativePaths(null),
-  ),
-  layer(['main/planners/**/*.ts', 'main/grounders/**/*.ts', 'main/cli/**/*.ts'], [], nativePaths(null)),
+  { plugins: { foresight: { rules: { layering: layeringRule } } } },
+  // Later entries win: main/ first, then each folder's own row.
+  { files: [`main/${SOURCES}`], rules: { 'foresight/layering': ['error', { folder: 'main/' }] } },
+  ...LAYERS.map((l) => ({ files: [`${l.folder}${SOURCES}`], rules: { 'foresight/layering': ['error', { folder: l.folder }] } })),
 );
