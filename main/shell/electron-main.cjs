@@ -1,34 +1,50 @@
 // The Electron main process, kept thin on purpose: it only puts a window around the page that
 // the Node side (main/shell/start.ts) already serves on 127.0.0.1. Store, agent and models stay
-// in Node, so everything works the same without Electron (browser mode).
+// in Node, so everything works the same without Electron (browser mode). Every decision (which
+// origin, which navigation, which external link, which permission) is a function of
+// electron-policy.cjs, tested in Node; this file only wires them to Electron's checkpoints.
 //
-// Started by start.ts as `electron main/shell/electron-main.cjs` with FORESIGHT_URL in the
-// environment (preferred: argv is visible to other users) or `--foresight-url=<url>` in argv.
+// Started by start.ts as `electron main/shell/electron-main.cjs` with, in the environment,
+// FORESIGHT_ORIGIN (http://127.0.0.1:<port>) and FORESIGHT_SIGN_IN (the path of the sign-in
+// page, a file only this user can read, that gives the window the token). No token in argv.
 'use strict';
 
 const { app, BrowserWindow, session, shell } = require('electron');
 const path = require('node:path');
+const policy = require('./electron-policy.cjs');
 
-function targetUrl() {
-  const fromArgv = process.argv.find((a) => a.startsWith('--foresight-url='));
-  const raw = process.env.FORESIGHT_URL || (fromArgv ? fromArgv.slice('--foresight-url='.length) : '');
-  let url;
-  try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
-  // Only our own loopback server: this window never loads anything else.
-  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost') ? url : undefined;
-}
-
-const url = targetUrl();
-if (!url) {
-  process.stderr.write('foresight: electron-main needs FORESIGHT_URL=http://127.0.0.1:<port>/?token=…\n');
+const origin = policy.appOrigin(process.env.FORESIGHT_ORIGIN);
+const signIn = policy.signInUrl(process.env.FORESIGHT_SIGN_IN);
+if (!origin || !signIn) {
+  process.stderr.write('foresight: electron-main needs FORESIGHT_ORIGIN=http://127.0.0.1:<port> and FORESIGHT_SIGN_IN=<the sign-in page>\n');
   process.exit(2);
 }
 
-if (!app.requestSingleInstanceLock({ origin: url.origin })) app.quit();
+if (!app.requestSingleInstanceLock({ origin })) app.quit();
+
+/** A link the page tried to open: the user's browser for allowed hosts, else nothing. */
+function openExternally(target) {
+  const link = policy.externalLink(target);
+  if (link) void shell.openExternal(link);
+}
+
+// Every web contents, the window's and any other that might appear: no new windows (links go to
+// the user's browser through the allow-list), no navigation or redirect off the app's origin,
+// no <webview>.
+app.on('web-contents-created', (_event, contents) => {
+  contents.setWindowOpenHandler(({ url }) => {
+    openExternally(url);
+    return { action: 'deny' };
+  });
+  const guard = (event, url) => {
+    const target = typeof event.url === 'string' ? event.url : url;
+    if (!policy.mayNavigate(target, origin)) event.preventDefault();
+  };
+  contents.on('will-navigate', guard);
+  contents.on('will-frame-navigate', guard);
+  contents.on('will-redirect', guard);
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
 
 function createWindow() {
   const win = new BrowserWindow({
@@ -41,18 +57,14 @@ function createWindow() {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
       preload: path.join(__dirname, 'preload.cjs'),
     },
   });
-  // Links to other sites open in the user's browser, never inside the app window.
-  win.webContents.setWindowOpenHandler(({ url: target }) => {
-    if (/^https?:/.test(target)) void shell.openExternal(target);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (event, target) => {
-    if (new URL(target).origin !== url.origin) event.preventDefault();
-  });
-  void win.loadURL(url.href);
+  // The sign-in page posts the token to the app, which answers with the app itself.
+  void win.loadURL(signIn);
   return win;
 }
 
@@ -65,8 +77,10 @@ app.on('second-instance', () => {
 });
 
 app.whenReady().then(() => {
-  // The page needs no camera, microphone, notifications, …
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  // The page needs no camera, microphone, notifications, clipboard, …: asked or checked, no.
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(policy.allowPermission(permission, details && details.requestingUrl)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin) => policy.allowPermission(permission, requestingOrigin));
+  session.defaultSession.setDevicePermissionHandler(() => false);
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -1,16 +1,25 @@
 /**
  * Browser mode: the renderer and the calls of common/contract.ts over HTTP on 127.0.0.1.
  *
- *   GET  /?token=<t>           sets the session cookie and redirects to / (the link printed at start)
+ *   POST /login                `token=<t>` (a form): sets the session cookie, redirects to /
  *   GET  /, /main.js, …        the page (public: it holds no data)
  *   POST /api/<call>           a call of the contract; JSON body in, `Result<T>` out
  *   GET  /blobs/<sha256>.png   a screenshot from the store
  *
  * Who may ask: only this machine (bound to 127.0.0.1), only under our own host name (a
  * DNS-rebinding page reaches us under a foreign Host header), and only with the random
- * token, sent as `authorization: Bearer <t>` or as the HttpOnly, SameSite=Strict cookie the
- * first page load set. A cross-site page can neither read our answers (no CORS headers) nor
- * make the browser send the cookie; a foreign Origin header is refused anyway.
+ * token, sent as `authorization: Bearer <t>` or as the HttpOnly, SameSite=Strict cookie that
+ * POST /login set. The token never travels in a URL: a URL ends up in a process's command line
+ * (readable by every local user in /proc/<pid>/cmdline), in the history and in logs. A browser
+ * signs in through the sign-in page that start.ts writes to a file only the user can read (see
+ * sign-in.ts). A cross-site page can neither read our answers (no CORS headers) nor make the
+ * browser send the cookie; a foreign Origin header is refused anyway.
+ *
+ * Bodies: a request is authenticated from its headers before a byte of its body is read, every
+ * POST must declare the content type its route takes (an empty one too), and bodies are capped
+ * (64 KiB; 1 KiB for /login). A request answered before its body was read to the end closes
+ * its connection instead of draining the rest: a stranger's 50 MB upload costs us a few
+ * hundred KB of reading, not 50 MB.
  *
  * Every request body is checked against the contract's request schema (400 BAD_INPUT) and
  * every answer against its response schema before it leaves (500 INTERNAL when it does not
@@ -42,14 +51,16 @@ export interface RunningServer {
   /** `http://127.0.0.1:<port>` */
   origin: string;
   token: string;
-  /** The link to open: origin + `/?token=…`. */
-  url: string;
   /** Stops accepting, lets requests in flight finish (at most ~2 s), then resolves. Idempotent. */
   close(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
+/** Where a browser signs in: a form POST of {@link LOGIN_FIELD}. */
+export const LOGIN_PATH = '/login';
+export const LOGIN_FIELD = 'token';
 const MAX_BODY_BYTES = 64 * 1024;
+const MAX_LOGIN_BYTES = 1024;
 const CLOSE_GRACE_MS = 2_000;
 
 const CONTENT_SECURITY_POLICY = [
@@ -65,7 +76,7 @@ const CONTENT_SECURITY_POLICY = [
 
 const MISSING_TOKEN: ErrorInfo = {
   code: 'BAD_INPUT',
-  message: 'This page has no access token (or an old one). Open the link printed by `npm start` — it ends in /?token=…',
+  message: 'This browser is not signed in to this run of the app. Open the link printed by `npm start` (file:///…/open.html): it signs the browser in.',
   details: { reason: 'token' },
 };
 
@@ -115,18 +126,45 @@ function sendError(res: ServerResponse, status: number, error: ErrorInfo): void 
   sendJson(res, status, { ok: false, error });
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Whether the request carries a body (chunked, or a non-zero length). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * Reads the whole body, at most `max` bytes. Once it is read, the connection may be kept alive
+ * again (see `handle`).
+ */
+async function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${max} bytes` });
+  if (Number(req.headers['content-length'] ?? 0) > max) throw tooLarge();
+  // Not `for await`: leaving that loop early destroys the socket before the 413 is sent.
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (b: Buffer) => {
+      size += b.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(b);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+    // The client went away mid-body (after 'end' this changes nothing).
+    req.once('close', () => reject(new HttpError(400, { code: 'BAD_INPUT', message: 'The request body ended early' })));
+  });
+  res.removeHeader('connection');
+  return text;
+}
+
+/** The media type of a request without its parameters, in lower case ('' when none). */
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -153,12 +191,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       res.setHeader('allow', 'POST');
       throw new HttpError(405, { code: 'BAD_INPUT', message: `Call ${name} with POST` });
     }
-    const type = req.headers['content-type'] ?? '';
-    const text = await readBody(req);
-    // JSON only: a cross-site form cannot send this type without a CORS preflight we never answer.
-    if (text !== '' && !/^application\/json\s*(;|$)/i.test(type)) {
-      throw new HttpError(415, { code: 'BAD_INPUT', message: 'The request body must be JSON (content-type: application/json)' });
+    // JSON only, an empty body included (it is the empty request): a cross-site form cannot
+    // send this type without a CORS preflight we never answer. Checked before the body is read.
+    if (mediaType(req) !== 'application/json') {
+      throw new HttpError(415, { code: 'BAD_INPUT', message: 'Calls take a JSON body: send content-type: application/json (also with an empty body)' });
     }
+    const text = await readBody(req, res, MAX_BODY_BYTES);
     let body: unknown = {};
     if (text.trim() !== '') {
       try {
@@ -224,20 +262,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end(req.method === 'HEAD' ? undefined : png);
   };
 
+  /**
+   * The sign-in page's form: trades the token for the session cookie, then shows the app. A
+   * wrong token sets nothing; the page then says what to do. The form comes from a file:// page
+   * (Origin `null`) or from the Electron window (no Origin).
+   */
+  const handleLogin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new HttpError(405, { code: 'BAD_INPUT', message: `Sign in with a form POST to ${LOGIN_PATH}` });
+    }
+    if (mediaType(req) !== 'application/x-www-form-urlencoded') {
+      throw new HttpError(415, { code: 'BAD_INPUT', message: 'Sign in with a form: content-type: application/x-www-form-urlencoded' });
+    }
+    const form = new URLSearchParams(await readBody(req, res, MAX_LOGIN_BYTES));
+    if (tokenMatches(form.get(LOGIN_FIELD) ?? undefined)) {
+      res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+    res.writeHead(303, { location: '/', 'cache-control': 'no-store' });
+    res.end();
+  };
+
   const handlePage = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       throw new HttpError(405, { code: 'BAD_INPUT', message: 'Pages are read with GET' });
-    }
-    if (url.pathname === '/' && url.searchParams.has('token')) {
-      // The printed link: trade the token for a cookie, then drop it from the address bar
-      // (and so from the history). A wrong token sets nothing; the page then says what to do.
-      if (tokenMatches(url.searchParams.get('token') ?? undefined)) {
-        res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
-      }
-      res.writeHead(303, { location: '/', 'cache-control': 'no-store' });
-      res.end();
-      return;
     }
     const asset = opts.assets.get(url.pathname);
     if (!asset) throw new HttpError(404, { code: 'NOT_FOUND', message: `Nothing at ${url.pathname}` });
@@ -253,16 +302,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     securityHeaders(res);
+    // Any answer given before the body was read to its end closes the connection, so that Node
+    // does not read (and drop) the rest to reuse it. readBody lifts this once it has read all.
+    if (hasBody(req)) res.setHeader('connection', 'close');
     // DNS rebinding: a foreign page that made its host name resolve to 127.0.0.1 still sends
     // its own name in Host.
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
       throw new HttpError(403, { code: 'BAD_INPUT', message: `Refusing a request for host "${req.headers.host ?? ''}"` });
     }
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+    const isLogin = url.pathname === LOGIN_PATH;
+    // The sign-in page is a local file, whose requests say `Origin: null`.
+    if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase()) && !(isLogin && origin === 'null')) {
       throw new HttpError(403, { code: 'BAD_INPUT', message: `Refusing a request from origin "${origin}"` });
     }
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    if (isLogin) return handleLogin(req, res);
     if (url.pathname.startsWith('/api/')) {
       let name: string;
       try {
@@ -288,8 +343,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         log(`foresight app: ${req.method ?? '?'} ${req.url ?? '?'} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         sendError(res, 500, toErrorInfo(e));
       }
-      // A body we refused to read would otherwise keep the connection busy.
-      if (!req.complete) req.resume();
     });
   });
 
@@ -332,5 +385,5 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return closing;
   };
 
-  return { port, origin, token, url: `${origin}/?token=${token}`, close };
+  return { port, origin, token, close };
 }

@@ -10,6 +10,7 @@ import { SqliteEpisodeStore } from '../../store/index.ts';
 import { createHandlers } from './api.ts';
 import { buildRendererAssets } from './assets.ts';
 import { startServer } from './server.ts';
+import { writeSignInPage, type SignInPage } from './sign-in.ts';
 import { openWindow } from './window.ts';
 
 export interface StartAppOptions {
@@ -22,13 +23,19 @@ export interface StartAppOptions {
 }
 
 export interface RunningApp {
-  /** The link to open: `http://127.0.0.1:<port>/?token=<token>`. */
-  url: string;
+  /**
+   * The link to open: `file:///…/open.html`, the sign-in page (readable only by this user) that
+   * gives the browser the token. The token itself is never part of a URL.
+   */
+  signInUrl: string;
+  /** The sign-in page's path. */
+  signInFile: string;
+  /** `http://127.0.0.1:<port>` */
   origin: string;
   port: number;
   token: string;
   dbPath: string;
-  /** Stops the server, then closes the store. Idempotent. */
+  /** Stops the server, deletes the sign-in page, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -38,7 +45,14 @@ function packageVersion(): string {
 }
 
 /** Everything but the window and the waiting: what tests start. */
-export async function launchApp(opts: { db: string; port?: number; token?: string; log?: (line: string) => void }): Promise<RunningApp> {
+export async function launchApp(opts: {
+  db: string;
+  port?: number;
+  token?: string;
+  log?: (line: string) => void;
+  /** Where the sign-in page's directory is made (default: $XDG_RUNTIME_DIR when private, else the temporary directory). */
+  signInDir?: string;
+}): Promise<RunningApp> {
   const dbPath = resolve(opts.db);
   mkdirSync(dirname(dbPath), { recursive: true });
   const assets = await buildRendererAssets();
@@ -52,14 +66,26 @@ export async function launchApp(opts: { db: string; port?: number; token?: strin
       ...(opts.token !== undefined ? { token: opts.token } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
+    let page: SignInPage;
+    try {
+      page = writeSignInPage(server.origin, server.token, opts.signInDir);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
     let closing: Promise<void> | undefined;
     return {
-      url: server.url,
+      signInUrl: page.url,
+      signInFile: page.file,
       origin: server.origin,
       port: server.port,
       token: server.token,
       dbPath,
-      close: () => (closing ??= server.close().finally(() => store.close())),
+      close: () =>
+        (closing ??= server.close().finally(() => {
+          page.remove();
+          store.close();
+        })),
     };
   } catch (e) {
     store.close();
@@ -71,10 +97,14 @@ export async function launchApp(opts: { db: string; port?: number; token?: strin
 export async function startApp(opts: StartAppOptions): Promise<number> {
   const app = await launchApp({ db: opts.db, ...(opts.port !== undefined ? { port: opts.port } : {}) });
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`Foresight is running at ${app.url}`);
+  out(`Foresight is running at ${app.origin}/`);
+  // The file's path holds no secret, so opening this link (a terminal runs xdg-open with it)
+  // puts no token in any command line; only this user can read the file.
+  out(`Open it with this link (a page only you can read, which signs your browser in):`);
+  out(`  ${app.signInUrl}`);
   out(`Episodes: ${app.dbPath}`);
 
-  const window = opts.open === false ? ({ kind: 'none', reason: '--no-open' } as const) : openWindow(app.url);
+  const window = opts.open === false ? ({ kind: 'none', reason: '--no-open' } as const) : openWindow({ origin: app.origin, signInFile: app.signInFile, signInUrl: app.signInUrl });
   if (window.kind === 'electron') out('Opened an Electron window.');
   else if (window.kind === 'browser') out(`Opened the page with ${window.command}.`);
   else if (opts.open !== false) out(`Open the link above in a browser (${window.reason}).`);

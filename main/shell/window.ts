@@ -2,6 +2,9 @@
  * Where the page is shown: an Electron window when Electron's binary is installed, otherwise
  * the system's browser (Debian's Chromium in app mode, else xdg-open / open / start).
  * Nothing here is required for the app to work: the printed link is always enough.
+ *
+ * Every window starts on the sign-in page (sign-in.ts), a file only the user can read: the
+ * command lines started here hold its path, never the token (other users read argv).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -45,19 +48,34 @@ function onPath(name: string): string | undefined {
 
 export type OpenedWindow =
   | { kind: 'electron'; child: ChildProcess }
-  | { kind: 'browser'; command: string }
+  | { kind: 'browser'; command: string; args: string[]; pid: number | undefined }
   | { kind: 'none'; reason: string };
 
-/** Starts Electron on the URL; the window is the app, so the caller watches the child. */
-export function openElectron(electron: string, url: string): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORESIGHT_URL: url };
+/** What a window opens: the app's origin and its sign-in page. */
+export interface AppTarget {
+  /** `http://127.0.0.1:<port>`: the only origin the Electron window may show. */
+  origin: string;
+  signInFile: string;
+  /** `file:///…/open.html` */
+  signInUrl: string;
+}
+
+/** Starts Electron on the sign-in page; the window is the app, so the caller watches the child. */
+export function openElectron(electron: string, target: AppTarget): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, FORESIGHT_ORIGIN: target.origin, FORESIGHT_SIGN_IN: target.signInFile };
   delete env.ELECTRON_RUN_AS_NODE;
-  // The URL (with its token) goes through the environment, not argv: other users can read argv.
   return spawn(electron, [ELECTRON_MAIN], { stdio: 'inherit', env });
 }
 
-/** Best effort: a browser window on the URL, detached from us. Never throws. */
-export function openBrowser(url: string): OpenedWindow {
+export interface BrowserOptions {
+  /** Extra arguments for Chromium (tests: a profile of their own, remote debugging). */
+  chromiumArgs?: string[];
+  /** The browser's environment (default: ours). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Best effort: a browser window on the URL (the sign-in page), detached from us. Never throws. */
+export function openBrowser(url: string, opts: BrowserOptions = {}): OpenedWindow {
   let command: string;
   let args: string[];
   if (process.platform === 'darwin') {
@@ -71,7 +89,7 @@ export function openBrowser(url: string): OpenedWindow {
     const xdgOpen = onPath('xdg-open');
     if (chromium) {
       command = chromium;
-      args = [`--app=${url}`, '--new-window'];
+      args = [`--app=${url}`, '--new-window', ...(opts.chromiumArgs ?? [])];
     } else if (xdgOpen) {
       command = xdgOpen;
       args = [url];
@@ -80,21 +98,21 @@ export function openBrowser(url: string): OpenedWindow {
     }
   }
   try {
-    const child = spawn(command, args, { detached: true, stdio: 'ignore' });
+    const child = spawn(command, args, { detached: true, stdio: 'ignore', env: opts.env ?? process.env });
     child.on('error', () => {
       // Not there after all: the printed link still works.
     });
     child.unref();
-    return { kind: 'browser', command };
+    return { kind: 'browser', command, args, pid: child.pid };
   } catch (e) {
     return { kind: 'none', reason: e instanceof Error ? e.message : String(e) };
   }
 }
 
 /** Electron when installed, else a browser; nothing without a display. */
-export function openWindow(url: string): OpenedWindow {
+export function openWindow(target: AppTarget): OpenedWindow {
   if (!hasDisplay()) return { kind: 'none', reason: 'no display (DISPLAY / WAYLAND_DISPLAY unset)' };
   const electron = findElectron();
-  if (electron) return { kind: 'electron', child: openElectron(electron, url) };
-  return openBrowser(url);
+  if (electron) return { kind: 'electron', child: openElectron(electron, target) };
+  return openBrowser(target.signInUrl);
 }
