@@ -17,9 +17,11 @@
  *
  * Bodies: a request is authenticated from its headers before a byte of its body is read, every
  * POST must declare the content type its route takes (an empty one too), and bodies are capped
- * (64 KiB; 1 KiB for /login). A request answered before its body was read to the end closes
- * its connection instead of draining the rest: a stranger's 50 MB upload costs us a few
- * hundred KB of reading, not 50 MB.
+ * (64 KiB; 1 KiB for /login). A request answered before its body was read to the end is not
+ * drained (Node would read and drop the rest to reuse the connection): we stop reading, give
+ * the client a moment to read the answer, and close. A stranger's 50 MB upload costs us 64 KiB
+ * of reading, not 50 MB. (Closing at once would reset the connection under the client before
+ * it read the answer.)
  *
  * Every request body is checked against the contract's request schema (400 BAD_INPUT) and
  * every answer against its response schema before it leaves (500 INTERNAL when it does not
@@ -61,6 +63,8 @@ export const LOGIN_PATH = '/login';
 export const LOGIN_FIELD = 'token';
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_LOGIN_BYTES = 1024;
+/** How long a connection whose body we refused stays open for the client to read the answer. */
+const LINGER_MS = 1_000;
 const CLOSE_GRACE_MS = 2_000;
 
 const CONTENT_SECURITY_POLICY = [
@@ -132,9 +136,30 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * Reads the whole body, at most `max` bytes. Once it is read, the connection may be kept alive
- * again (see `handle`).
+ * Takes charge of a request body: nothing reads it unless readBody does.
+ * - Node drains a body the handler never touched once the answer is sent (to reuse the
+ *   connection). A body we "read" (read(0) with no data listener: it stops at the stream's
+ *   high-water mark and reading from the socket stops) is left alone.
+ * - Until readBody has read it all, the answer says `connection: close`, so that no client
+ *   sends its next request on a connection whose body we left unread.
+ * - Node ends such an answer with socket.destroySoon(): FIN, then close as soon as written,
+ *   which, with the rest of the body unread in the kernel, resets the connection under a client
+ *   that may not have read the answer yet. We close after LINGER_MS (or when the client does).
  */
+function holdBody(req: IncomingMessage, res: ServerResponse): void {
+  if (!hasBody(req)) return;
+  req.read(0);
+  res.setHeader('connection', 'close');
+  const socket = req.socket;
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+}
+
+/** Reads the whole body, at most `max` bytes; then the connection may be kept alive again. */
 async function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string> {
   const tooLarge = () => new HttpError(413, { code: 'BAD_INPUT', message: `The request body is larger than ${max} bytes` });
   if (Number(req.headers['content-length'] ?? 0) > max) throw tooLarge();
@@ -302,9 +327,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     securityHeaders(res);
-    // Any answer given before the body was read to its end closes the connection, so that Node
-    // does not read (and drop) the rest to reuse it. readBody lifts this once it has read all.
-    if (hasBody(req)) res.setHeader('connection', 'close');
+    holdBody(req, res);
     // DNS rebinding: a foreign page that made its host name resolve to 127.0.0.1 still sends
     // its own name in Host.
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {

@@ -1,16 +1,23 @@
 /**
  * The app as a person meets it: a real episode database, the real server (browser mode), the
  * real renderer bundle, in Debian's Chromium driven by Playwright. Plus what a page on
- * another site, or another program on this machine, gets when it asks without the token.
+ * another site, or another program on this machine, gets when it asks without the token, and
+ * where the token is not: on any process's command line, in a URL, in what is printed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { signInHtml } from '../../main/shell/sign-in.ts';
 import { launchApp, type RunningApp } from '../../main/shell/start.ts';
+import { openBrowser } from '../../main/shell/window.ts';
+import { FORESIGHT_BIN } from '../harness/cli.ts';
+import { startXDesktop } from '../harness/xdesktop.ts';
 import { EDITED_INSTRUCTION, ORIGINAL_INSTRUCTION, SAVE_BUTTON, GEOMETRY, TASKS, seedEpisodes, type Seeded } from './seed.ts';
 
 const CHROMIUM = process.env.FORESIGHT_CHROMIUM ?? '/usr/bin/chromium';
@@ -42,12 +49,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh browser profile that opened the printed link. */
+/** A fresh browser profile that opened the printed link (the sign-in page). */
 async function signedInPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(app.url);
+  await page.goto(app.signInUrl);
+  await page.waitForURL(`${app.origin}/`);
   return page;
 }
 
@@ -69,7 +77,7 @@ const bearer = () => ({ authorization: `Bearer ${app.token}`, 'content-type': 'a
 void describe('foresight app in Chromium', () => {
   void it('lists both episodes with their statuses, and filters by status', async () => {
     const page = await signedInPage();
-    assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+    assert.equal(page.url().includes(app.token), false, 'the token is in no URL');
     const rows = page.locator('tr.episode-row');
     await rows.first().waitFor();
     assert.equal(await rows.count(), 2);
@@ -165,8 +173,13 @@ void describe('foresight app in Chromium', () => {
     await box.waitFor();
     assert.match((await box.textContent()) ?? '', /Open the link printed by npm start/);
     assert.equal(await box.locator('code').textContent(), 'npm start');
-    // A wrong token sets no cookie.
-    await page.goto(`${app.origin}/?token=not-the-token`);
+    // A sign-in page with a wrong token sets no cookie, and the token in a URL is not accepted.
+    const wrong = join(dir, 'wrong-sign-in.html');
+    writeFileSync(wrong, signInHtml(app.origin, 'not-the-token'));
+    await page.goto(pathToFileURL(wrong).href);
+    await page.waitForURL(`${app.origin}/`);
+    await page.locator('#app .error-box').waitFor();
+    await page.goto(`${app.origin}/?token=${app.token}`);
     await page.locator('#app .error-box').waitFor();
     assert.deepEqual(await context.cookies(), []);
     await context.close();
@@ -219,6 +232,9 @@ void describe('foresight app over HTTP', () => {
     assert.equal((await post('/api/episodes.get', '{"id":')).status, 400);
     assert.equal((await post('/api/episodes.get', JSON.stringify({ id: 'x', more: 1 }))).status, 400);
     assert.equal((await post('/api/episodes.get', JSON.stringify({ id: 'x' }), { authorization: `Bearer ${app.token}`, 'content-type': 'text/plain' })).status, 415);
+    // Every POST declares JSON, an empty one too.
+    assert.equal((await post('/api/app.info', '', { authorization: `Bearer ${app.token}` })).status, 415);
+    assert.equal((await post('/api/app.info', '', { authorization: `Bearer ${app.token}`, 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
     assert.equal((await post('/api/episodes.drop', '{}')).status, 404);
     assert.equal((await post('/api/%E0%A4%A', '{}')).status, 404);
     assert.equal((await post('/api/episodes.get', JSON.stringify({ id: 'zzz' }))).status, 404);
@@ -249,11 +265,254 @@ void describe('foresight app over HTTP', () => {
   void it('closes cleanly', async () => {
     const db = join(dir, 'second.db');
     const second = await launchApp({ db });
-    const r = await fetch(`${second.origin}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${second.token}` } });
+    const r = await fetch(`${second.origin}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${second.token}`, 'content-type': 'application/json' } });
     assert.equal(r.status, 200);
+    assert.ok(existsSync(second.signInFile));
     await Promise.all([second.close(), second.close()]);
+    assert.equal(existsSync(dirname(second.signInFile)), false, 'the sign-in page is gone with the app');
     await assert.rejects(fetch(`${second.origin}/api/app.info`, { method: 'POST' }));
     assert.deepEqual(serverLog, [], 'nothing unexpected was logged');
     assert.deepEqual(pageErrors, [], 'no page threw');
+  });
+});
+
+void describe('signing in', () => {
+  void it('writes the sign-in page to a file only the user can read; its link holds no token', () => {
+    assert.match(app.signInUrl, /^file:\/\/\/.+\/open\.html$/);
+    assert.equal(app.signInUrl.includes(app.token), false);
+    assert.equal(statSync(app.signInFile).mode & 0o777, 0o600);
+    assert.equal(statSync(dirname(app.signInFile)).mode & 0o777, 0o700);
+    assert.ok(readFileSync(app.signInFile, 'utf8').includes(app.token), 'the page carries the token itself');
+  });
+
+  void it('trades the token for the cookie only through a form POST to /login', async () => {
+    const login = (body: string, headers: Record<string, string> = {}, method = 'POST') =>
+      rawRequest({ method, path: '/login', headers: { host: `127.0.0.1:${app.port}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    // The sign-in page is a local file: its form says `Origin: null`.
+    const ok = await login(`token=${encodeURIComponent(app.token)}`, { origin: 'null' });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.location, '/');
+    assert.deepEqual(ok.headers['set-cookie'], [`foresight_token_${app.port}=${app.token}; Path=/; HttpOnly; SameSite=Strict`]);
+
+    const wrong = await login('token=not-the-token', { origin: 'null' });
+    assert.equal(wrong.status, 303);
+    assert.equal(wrong.headers['set-cookie'], undefined);
+    assert.equal((await login(`token=${app.token}`, { origin: 'http://evil.example' })).status, 403);
+    assert.equal((await login(`token=${app.token}`, { 'content-type': 'application/json' })).status, 415);
+    assert.equal((await rawRequest({ method: 'POST', path: '/login', headers: { host: `127.0.0.1:${app.port}` } })).status, 415, 'an empty POST declares its type too');
+    assert.equal((await login(`token=${app.token}&pad=${'x'.repeat(2048)}`)).status, 413);
+    assert.equal((await rawRequest({ path: '/login', headers: { host: `127.0.0.1:${app.port}` } })).status, 405);
+    // The token in a URL is no longer a way in.
+    const query = await rawRequest({ path: `/?token=${app.token}`, headers: { host: `127.0.0.1:${app.port}` } });
+    assert.equal(query.headers['set-cookie'], undefined);
+    // `Origin: null` is accepted on /login only.
+    const api = await rawRequest({ method: 'POST', path: '/api/app.info', headers: { host: `127.0.0.1:${app.port}`, origin: 'null', ...bearer() }, body: '{}' });
+    assert.equal(api.status, 403);
+  });
+});
+
+/** Bytes a process has read through read(2) and friends, sockets included (/proc/<pid>/io). */
+function bytesRead(pid: number): number {
+  const m = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  assert.ok(m?.[1]);
+  return Number(m[1]);
+}
+
+/**
+ * Sends a chunked body of `total` bytes as fast as the server takes it, until the server
+ * answers (or closes). The status, and how much this side handed to its socket.
+ */
+function chunkedUpload(port: number, path: string, headers: Record<string, string>, total: number, method = 'POST'): Promise<{ status: number; clientWrote: number }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let wrote = 0;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      resolve({ status, clientWrote: wrote });
+    };
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+      status = res.statusCode ?? 0;
+      res.resume();
+      // Answered: stop sending, as a client that reads answers would.
+      res.on('end', () => {
+        req.destroy();
+        finish();
+      });
+    });
+    req.on('error', finish);
+    req.on('close', finish);
+    const chunk = Buffer.alloc(64 * 1024, 0x7b);
+    const pump = () => {
+      while (wrote < total && !req.destroyed) {
+        wrote += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!req.destroyed) req.end();
+    };
+    pump();
+  });
+}
+
+void describe('foresight app (the command) and request bodies', () => {
+  let child: ReturnType<typeof spawn> | undefined;
+  let childOut = '';
+  let childPort = 0;
+  let childToken = '';
+  let runtimeDir: string;
+
+  before(async () => {
+    runtimeDir = mkdtempSync(join(tmpdir(), 'foresight-runtime-'));
+    child = spawn(process.execPath, [FORESIGHT_BIN, 'app', '--db', join(dir, 'cmd.db'), '--no-open'], {
+      env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (b: Buffer) => (childOut += b.toString('utf8')));
+    child.stderr?.on('data', (b: Buffer) => (childOut += b.toString('utf8')));
+    const t0 = Date.now();
+    while (!/Press Ctrl\+C/.test(childOut)) {
+      if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`foresight app did not start:\n${childOut}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    childPort = Number(/running at http:\/\/127\.0\.0\.1:(\d+)\//.exec(childOut)?.[1]);
+    const link = /^\s+(file:\/\/\S+)$/m.exec(childOut)?.[1];
+    assert.ok(link, childOut);
+    const page = readFileSync(new URL(link), 'utf8');
+    childToken = /name="token" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    assert.ok(childToken.length >= 32);
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(runtimeDir, { recursive: true, force: true });
+  });
+
+  void it('prints a link that opens the app and holds no token', () => {
+    assert.match(childOut, /Open it with this link/);
+    assert.match(childOut, new RegExp(`file://${runtimeDir}/foresight-app-[^/]+/open\\.html`));
+    assert.equal(childOut.includes(childToken), false);
+  });
+
+  const MB = 1024 * 1024;
+  void it('refuses a 50 MB chunked body without the token before 1 MB of it is read', async () => {
+    assert.ok(child?.pid);
+    const before = bytesRead(child.pid);
+    const r = await chunkedUpload(childPort, '/api/episodes.list', { 'content-type': 'application/json' }, 50 * MB);
+    const read = bytesRead(child.pid) - before;
+    assert.equal(r.status, 401);
+    assert.ok(read < MB, `the server read ${read} bytes (the client handed ${r.clientWrote} to its socket)`);
+  });
+
+  void it('caps an authenticated body: 413 before 1 MB is read', async () => {
+    assert.ok(child?.pid);
+    const before = bytesRead(child.pid);
+    const r = await chunkedUpload(childPort, '/api/episodes.list', { 'content-type': 'application/json', authorization: `Bearer ${childToken}` }, 50 * MB);
+    const read = bytesRead(child.pid) - before;
+    assert.equal(r.status, 413);
+    assert.ok(read < MB, `the server read ${read} bytes`);
+  });
+
+  void it('does not read a body sent with a page request or a wrong content type', async () => {
+    assert.ok(child?.pid);
+    for (const [method, path, headers] of [
+      ['GET', '/', {}],
+      ['POST', '/api/episodes.list', { authorization: `Bearer ${childToken}`, 'content-type': 'text/plain' }],
+      ['POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ] as const) {
+      const before = bytesRead(child.pid);
+      const r = await chunkedUpload(childPort, path, headers, 50 * MB, method);
+      const read = bytesRead(child.pid) - before;
+      assert.ok(r.status === 200 || r.status === 413 || r.status === 415, `${method} ${path}: ${r.status}`);
+      assert.ok(read < MB, `${method} ${path}: the server read ${read} bytes`);
+    }
+  });
+
+  void it('still answers on a fresh connection afterwards', async () => {
+    const r = await fetch(`http://127.0.0.1:${childPort}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${childToken}`, 'content-type': 'application/json' } });
+    assert.equal(r.status, 200);
+  });
+});
+
+/** The command lines of every process on this machine that holds `secret`. */
+function commandLinesHolding(secret: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (cmdline.includes(secret)) found.push(`${pid}: ${cmdline.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
+void describe('the browser the app opens', () => {
+  void it('signs in from the sign-in page, and no process has the token on its command line', async (t) => {
+    const desktop = await startXDesktop({ windowManager: false });
+    const profile = mkdtempSync(join(tmpdir(), 'foresight-chromium-'));
+    let pid: number | undefined;
+    try {
+      // What `foresight app` runs (Chromium in app mode on the sign-in page), plus a profile
+      // of its own and a DevTools port for this test to look at the window.
+      const opened = openBrowser(app.signInUrl, {
+        env: desktop.env,
+        chromiumArgs: [`--user-data-dir=${profile}`, '--remote-debugging-port=0', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      assert.equal(opened.kind, 'browser');
+      if (opened.kind !== 'browser') return;
+      pid = opened.pid;
+      assert.ok(pid);
+      assert.ok(opened.args.some((a) => a.includes(app.signInFile)), 'Chromium was started on the sign-in page');
+
+      const portFile = join(profile, 'DevToolsActivePort');
+      const t0 = Date.now();
+      while (!existsSync(portFile) || readFileSync(portFile, 'utf8').trim() === '') {
+        if (Date.now() - t0 > 60_000) throw new Error('Chromium did not open its DevTools port');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const devtoolsPort = readFileSync(portFile, 'utf8').split('\n')[0];
+      const cdp = await chromium.connectOverCDP(`http://127.0.0.1:${devtoolsPort}`);
+      t.after(() => cdp.close());
+      // The app window: signed in, on the app's origin, listing the episodes.
+      let page: Page | undefined;
+      while (!page) {
+        page = cdp.contexts().flatMap((c) => c.pages()).find((p) => p.url().startsWith(app.origin));
+        if (Date.now() - t0 > 60_000) throw new Error('the app window did not reach the app');
+        if (!page) await new Promise((r) => setTimeout(r, 100));
+      }
+      await page.locator('tr.episode-row').first().waitFor();
+      assert.equal(await page.locator('tr.episode-row').count(), 2);
+      assert.equal(page.url().includes(app.token), false);
+
+      const chromiumProcesses = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && (() => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(profile);
+        } catch {
+          return false;
+        }
+      })());
+      assert.ok(chromiumProcesses.length >= 2, `the scan sees the launched Chromium's processes (${chromiumProcesses.length})`);
+      assert.deepEqual(commandLinesHolding(app.token), [], 'no command line holds the token');
+    } finally {
+      if (pid !== undefined) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await desktop.stop();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 });
