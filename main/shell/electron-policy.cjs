@@ -66,7 +66,7 @@ function externalLink(target) {
  * Whether a page may use a permission (camera, microphone, notifications, clipboard, geolocation,
  * …) or be asked for one: never. The episode viewer needs none, and a page that asks is not ours.
  */
-function allowPermission(_permission, _requestingOrigin) {
+function allowPermission(/* permission, requestingOrigin */) {
   return false;
 }
 

@@ -19,7 +19,7 @@
  * POST must declare the content type its route takes (an empty one too), and bodies are capped
  * (64 KiB; 1 KiB for /login). A request answered before its body was read to the end is not
  * drained (Node would read and drop the rest to reuse the connection): we stop reading, give
- * the client a moment to read the answer, and close. A stranger's 50 MB upload costs us 64 KiB
+ * the client a moment to read the answer, and close. A stranger's 50 MB upload costs us ~65 KB
  * of reading, not 50 MB. (Closing at once would reset the connection under the client before
  * it read the answer.)
  *
