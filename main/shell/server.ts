@@ -289,8 +289,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   /**
    * The sign-in page's form: trades the token for the session cookie, then shows the app. A
-   * wrong token sets nothing; the page then says what to do. The form comes from a file:// page
-   * (Origin `null`) or from the Electron window (no Origin).
+   * wrong token sets nothing; the page then says what to do. The form comes from the sign-in
+   * page, a file:// page (`Origin: null`) in a browser or in the Electron window.
    */
   const handleLogin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') {
