@@ -104,6 +104,8 @@ class EpisodeRun {
   private readonly pacing: Pacing;
   private readonly clock: Clock;
   private consecutiveErrors = 0;
+  /** Why the last action failed (grounding or execution): the code an episode of failures ends with. */
+  private lastActionError: ErrorInfo | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -227,7 +229,7 @@ class EpisodeRun {
         if (this.consecutiveErrors >= this.config.maxConsecutiveErrors) {
           return {
             status: 'failed',
-            error: { code: targetError?.code ?? 'INTERNAL', message: `${this.consecutiveErrors} actions in a row failed; last: ${this.history.at(-1)?.outcome ?? ''}` },
+            error: { code: this.lastActionError?.code ?? 'INTERNAL', message: `${this.consecutiveErrors} actions in a row failed; last: ${this.history.at(-1)?.outcome ?? ''}` },
           };
         }
         this.approvedPlan = undefined;
@@ -336,6 +338,7 @@ class EpisodeRun {
       }
     }
     if (error) result = error.code === 'STOPPED' || this.signal.aborted ? 'stopped' : 'error';
+    this.lastActionError = error;
     const durationMs = performance.now() - t0;
     this.deps.store.recordExecution(stepId, {
       action,
