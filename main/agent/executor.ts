@@ -98,8 +98,14 @@ async function afterText(pacing: Pacing, signal: AbortSignal): Promise<boolean> 
   pacing.textEndedAt = undefined;
   if (owed <= 0) return false;
   await clock.sleep(owed, signal, () => new ForesightError('STOPPED', 'Stopped while waiting for the app to take the typed text'));
-  await pacing.settle(signal);
+  await settleBeforeInput(pacing, signal);
   return true;
+}
+
+/** A settle can end just as the kill switch fires; the input that was to follow must not go out then. */
+async function settleBeforeInput(pacing: Pacing, signal: AbortSignal): Promise<void> {
+  await pacing.settle(signal);
+  if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped while waiting for the screen to settle');
 }
 
 /** Types text; a final newline (UI-TARS' "submit") is pressed as Enter, paced like any input after text. */
@@ -108,7 +114,7 @@ async function typeText(text: string, input: Input, signal: AbortSignal, pacing:
   await input.type(submit ? text.replace(/\r?\n$/, '') : text, signal);
   pacing.textEndedAt = (pacing.clock ?? SYSTEM_CLOCK).now();
   if (submit) {
-    if (!(await afterText(pacing, signal))) await pacing.settle(signal);
+    if (!(await afterText(pacing, signal))) await settleBeforeInput(pacing, signal);
     await input.hotkey(['enter']);
   }
 }

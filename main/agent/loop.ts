@@ -169,6 +169,7 @@ class EpisodeRun {
           waitedMs: this.clock.now() - t0,
         });
         this.emit({ type: 'review', step, decision: decision.kind, ...(decision.kind === 'reject' ? { reason: decision.reason } : {}) });
+        this.checkStopped(); // the kill switch may fire while a person decides; a late approval acts on nothing
         if (decision.kind === 'reject') {
           rejections++;
           if (rejections >= this.config.maxRejections) {

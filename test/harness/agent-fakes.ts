@@ -97,9 +97,10 @@ export class FakeKillSwitch {
   }
 
   /**
-   * Called by a fake port when the loop starts awaiting it. When this is the planned call, the
-   * switch fires while the call is pending (after a turn of the event loop), and then the call
-   * rejects with `stopped()` or goes on, as planned.
+   * Called by a fake port when the loop starts awaiting it (after the port checked that the
+   * signal had not fired yet, as the real ones do). When this is the planned call, the switch
+   * fires while the call is pending (after a turn of the event loop), and then the call rejects
+   * with `stopped()` or goes on, as planned.
    */
   async reach(point: AwaitPoint, stopped: () => Error): Promise<void> {
     const n = (this.calls.get(point) ?? 0) + 1;
@@ -135,8 +136,8 @@ export class FakeClock implements Clock {
   }
 
   async sleep(ms: number, signal: AbortSignal, stopped: () => Error): Promise<void> {
-    await this.kill.reach('sleep', stopped);
     if (signal.aborted) throw stopped();
+    await this.kill.reach('sleep', stopped);
     this.log.push(`sleep ${ms}`);
     this.sleeps.push(ms);
     this.t += ms;
@@ -185,15 +186,15 @@ export class FakeObserver implements Observer {
   }
 
   async settle(signal: AbortSignal): Promise<SettleInfo> {
-    await this.kill.reach('settle', stoppedError('waiting for the screen to settle'));
     if (signal.aborted) throw stoppedError('waiting for the screen to settle')();
+    await this.kill.reach('settle', stoppedError('waiting for the screen to settle'));
     this.log.push('settle');
     return { ...this.settleInfo };
   }
 
   async observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }> {
-    await this.kill.reach('observe', stoppedError('looking at the screen'));
     if (signal.aborted) throw stoppedError('looking at the screen')();
+    await this.kill.reach('observe', stoppedError('looking at the screen'));
     const png = makePng(FRAME.width, FRAME.height, this.frame);
     const observation: Observation = {
       frameId: sha256(png),
@@ -232,8 +233,8 @@ export class LabelGrounder implements Grounder {
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
     this.requests.push(req);
-    await this.kill.reach('ground', stoppedError('grounding'));
     if (signal.aborted) throw stoppedError('grounding')();
+    await this.kill.reach('ground', stoppedError('grounding'));
     this.log.push(`ground ${req.action.step_instruction}`);
     const quoted = /['"‘“]([^'"’”]+)['"’”]/.exec(req.action.step_instruction)?.[1];
     const at = quoted === undefined ? undefined : this.observer.labels[quoted];
@@ -246,7 +247,8 @@ export class LabelGrounder implements Grounder {
 
 // ---------------------------------------------------------------- planner
 
-export type PlannerTurn = string | Error | ((req: PlanRequest) => string | Error);
+/** A raw answer, an error to throw, or a function that makes one (it may take its time). */
+export type PlannerTurn = string | Error | ((req: PlanRequest) => string | Error | Promise<string | Error>);
 
 /**
  * Answers each request with the next turn of its script: a raw answer, or an error it throws.
@@ -262,22 +264,18 @@ export class ScriptedPlanner implements Planner {
     private readonly turns: readonly PlannerTurn[],
     private readonly log: string[],
     private readonly kill: FakeKillSwitch,
-    private readonly otherwise?: (req: PlanRequest) => string | Error,
+    /** Answers once the turns have run out; may be set after the harness is made. */
+    public otherwise?: PlannerTurn,
   ) {}
 
   async plan(req: PlanRequest, signal: AbortSignal): Promise<PlanReply> {
     this.requests.push({ ...req, history: [...req.history] });
     // An endpoint's client throws its own abort error; the loop must call that STOPPED.
-    await this.kill.reach('plan', () => Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }));
     if (signal.aborted) throw Object.assign(new Error('Request was aborted.'), { name: 'AbortError' });
+    await this.kill.reach('plan', () => Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }));
     this.log.push(`plan ${req.stepNumber}`);
-    const turn = this.turns[this.next++];
-    const answer =
-      turn === undefined
-        ? (this.otherwise?.(req) ?? new Error(`The test's planner script has only ${this.turns.length} turns`))
-        : typeof turn === 'function'
-          ? turn(req)
-          : turn;
+    const turn = this.turns[this.next++] ?? this.otherwise ?? new Error(`The test's planner script has only ${this.turns.length} turns`);
+    const answer = typeof turn === 'function' ? await turn(req) : turn;
     if (answer instanceof Error) throw answer;
     return {
       raw: answer,
@@ -325,6 +323,8 @@ function describeCall(c: InputCall): string {
 /** Records every input; `fail` makes a call throw (a lost display, a missing tool) instead. */
 export class RecordingInput implements Input {
   readonly calls: InputCall[] = [];
+  /** Calls that began after the kill switch fired: the loop must never make one. */
+  readonly callsAfterAbort: InputCall[] = [];
   fail: ((call: InputCall) => Error | undefined) | undefined;
 
   constructor(
@@ -334,8 +334,9 @@ export class RecordingInput implements Input {
   ) {}
 
   private async send(call: InputCall, signal?: AbortSignal): Promise<void> {
-    await this.kill.reach('input', stoppedError('acting'));
+    if (this.kill.signal.aborted) this.callsAfterAbort.push(call);
     if (signal?.aborted) throw stoppedError('typing')();
+    await this.kill.reach('input', stoppedError('acting'));
     const error = this.fail?.(call);
     if (error) {
       this.log.push(`failed ${describeCall(call)}`);
@@ -394,8 +395,8 @@ export class ScriptedGate implements HumanGate {
 
   async review(req: GateRequest, signal: AbortSignal): Promise<GateDecision> {
     this.requests.push(req);
-    await this.kill.reach('review', stoppedError('waiting for approval'));
     if (signal.aborted) throw stoppedError('waiting for approval')();
+    await this.kill.reach('review', stoppedError('waiting for approval'));
     this.clock.advance(this.thinkMs);
     const turn = this.turns[this.next++] ?? { kind: 'approve' };
     const decision = typeof turn === 'function' ? turn(req) : turn;
@@ -414,7 +415,7 @@ export interface LoopHarnessOptions {
   /** The planner's turns, in order. */
   planner: readonly PlannerTurn[];
   /** Answers once the turns have run out (default: an error). */
-  plannerOtherwise?: (req: PlanRequest) => string | Error;
+  plannerOtherwise?: PlannerTurn;
   /** The person's decisions, in order (approve once they have run out). */
   gate?: readonly GateTurn[];
   /** Text on the screen, in screenshot pixels of the 128x80 frame. */
@@ -477,13 +478,6 @@ export class LoopHarness {
       this.kill.signal,
     );
     return { outcome, episode: this.store.getEpisode(outcome.episodeId) };
-  }
-
-  /** What was sent to the desktop after the kill switch fired (should be nothing). */
-  inputAfterAbort(): string[] {
-    const i = this.log.indexOf('ABORT');
-    if (i < 0) return [];
-    return this.log.slice(i + 1).filter((l) => !/^(observe|plan|ground|review|settle|sleep|ABORT)\b/.test(l));
   }
 
   close(): void {
