@@ -435,10 +435,41 @@ export const LABELS: Record<string, Point> = {
   Next: { x: 100, y: 60 },
 };
 
+let shared: { dir: string; store: SqliteEpisodeStore } | undefined;
+
+/**
+ * One real episode database per test process, in a temporary folder removed at exit. Each test
+ * reads back only its own episode (by id); sharing the file saves the open, the migrations and
+ * the synced screenshot files (the same frames recur) of a database per test.
+ */
+function sharedStore(): { dir: string; store: SqliteEpisodeStore } {
+  if (shared) return shared;
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-loop-'));
+  shared = { dir, store: SqliteEpisodeStore.open(join(dir, 'episodes.db')) };
+  process.once('exit', () => {
+    shared?.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return shared;
+}
+
+/** A click on a label, as a planner writes it. */
+export function click(label: string): PlainAction {
+  return { action_type: 'click', step_instruction: `click on '${label}'` };
+}
+
+/** The input a click on a label of LABELS makes. */
+export function clickAt(label: string): InputCall {
+  const at = LABELS[label];
+  if (!at) throw new Error(`No label ${label} in LABELS`);
+  return { kind: 'click', point: globalOf(at), button: 'left', count: 1 };
+}
+
 /** Everything one episode needs, wired as the CLI wires the real adapters. */
 export class LoopHarness {
   readonly log: string[] = [];
   readonly events: AgentEvent[] = [];
+  /** A temporary folder for the test's own files (shared by the tests of one process). */
   readonly dir: string;
   readonly store: SqliteEpisodeStore;
   readonly kill: FakeKillSwitch;
@@ -450,8 +481,7 @@ export class LoopHarness {
   readonly gate: ScriptedGate;
 
   constructor(opts: LoopHarnessOptions) {
-    this.dir = mkdtempSync(join(tmpdir(), 'foresight-loop-'));
-    this.store = SqliteEpisodeStore.open(join(this.dir, 'episodes.db'));
+    ({ dir: this.dir, store: this.store } = sharedStore());
     this.kill = new FakeKillSwitch(this.log);
     this.clock = new FakeClock(this.log, this.kill);
     this.observer = new FakeObserver(opts.labels ?? LABELS, this.log, this.kill, this.clock);
@@ -479,16 +509,8 @@ export class LoopHarness {
     );
     return { outcome, episode: this.store.getEpisode(outcome.episodeId) };
   }
-
-  close(): void {
-    this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
-/** Opens a harness that closes itself when the test ends. */
-export function harness(t: { after: (fn: () => void) => void }, opts: LoopHarnessOptions): LoopHarness {
-  const h = new LoopHarness(opts);
-  t.after(() => h.close());
-  return h;
+export function harness(opts: LoopHarnessOptions): LoopHarness {
+  return new LoopHarness(opts);
 }

@@ -7,18 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globalOf, harness, LABELS, tracer1, type AwaitPoint, type InputCall, type KillPlan } from '../harness/agent-fakes.ts';
+import { click, clickAt, harness, tracer1, type AwaitPoint, type InputCall, type KillPlan } from '../harness/agent-fakes.ts';
 
-const click = (label: string) => ({ action_type: 'click', step_instruction: `click on '${label}'` });
-const clickAt = (label: keyof typeof LABELS): InputCall => ({ kind: 'click', point: globalOf(LABELS[label]!), button: 'left', count: 1 });
 
 /**
  * File → Save As… → type the name and submit → finished, each step approved. Step 2 awaits
  * observe, plan, ground, review, displays and input #2 for the first time as the 2nd call;
  * step 3 types (input #3), pauses for the app (sleep #1), settles (#1), then presses Enter.
  */
-function saveAs(t: Parameters<typeof harness>[0]) {
-  return harness(t, {
+function saveAs() {
+  return harness({
     planner: [
       tracer1(click('File'), click('Save As…')),
       tracer1(click('Save As…')),
@@ -44,8 +42,8 @@ const CASES: Array<{ at: AwaitPoint; call: number; before: InputCall[]; inFlight
 for (const c of CASES) {
   for (const then of ['reject', 'resolve'] as const) {
     const plan: KillPlan = { at: c.at, call: c.call, then };
-    test(`the kill switch during ${c.at} #${c.call} (the port then ${then}s): stopped, nothing acted after it`, async (t) => {
-      const h = saveAs(t);
+    test(`the kill switch during ${c.at} #${c.call} (the port then ${then}s): stopped, nothing acted after it`, async () => {
+      const h = saveAs();
       h.kill.arm(plan);
       const { outcome, episode } = await h.run({ approval: 'each', typingDebounceMs: 300 });
       assert.ok(h.kill.signal.aborted, 'the switch fired');
@@ -67,8 +65,8 @@ for (const c of CASES) {
   }
 }
 
-test('the kill switch while the planner thinks is recorded on the forecast as STOPPED, whatever the client threw', async (t) => {
-  const h = saveAs(t);
+test('the kill switch while the planner thinks is recorded on the forecast as STOPPED, whatever the client threw', async () => {
+  const h = saveAs();
   h.kill.arm({ at: 'plan', call: 1, then: 'reject' });
   const { episode } = await h.run();
   assert.equal(episode.status, 'stopped');
@@ -76,8 +74,8 @@ test('the kill switch while the planner thinks is recorded on the forecast as ST
   assert.equal(episode.steps[0]?.forecasts[0]?.error?.code, 'STOPPED');
 });
 
-test('the kill switch while a person approves a finished step: the episode is stopped, not finished', async (t) => {
-  const h = harness(t, { planner: [tracer1({ action_type: 'finished', answer: 'done', step_instruction: 'all saved' })] });
+test('the kill switch while a person approves a finished step: the episode is stopped, not finished', async () => {
+  const h = harness({ planner: [tracer1({ action_type: 'finished', answer: 'done', step_instruction: 'all saved' })] });
   h.kill.arm({ at: 'review', then: 'resolve' });
   const { episode } = await h.run({ approval: 'each' });
   assert.equal(episode.status, 'stopped');
