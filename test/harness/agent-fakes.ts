@@ -6,8 +6,8 @@
  * switch that can fire while any one of the loop's awaits is pending. The store is the real
  * SqliteEpisodeStore on a file in a temporary folder, so tests read back what a user would.
  *
- * Every fake writes to one shared timeline (`log`), so a test can say "nothing was typed after
- * the kill switch fired" by looking at what follows the `ABORT` entry.
+ * Every fake writes to one shared timeline (`log`: `plan 2`, `click 40,20`, `sleep 300`,
+ * `settle`, `ABORT`, …), so a test can check the order of what happened.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,7 +162,6 @@ export function globalOf(p: Point): Point {
 export class FakeObserver implements Observer {
   labels: Record<string, Point>;
   private frame = 1;
-  readonly frames: string[] = [];
   settleInfo: SettleInfo = { settled: true, waitedMs: 140, frames: 2, method: 'damage' };
 
   constructor(
@@ -203,7 +202,6 @@ export class FakeObserver implements Observer {
       raw: { width: FRAME.width, height: FRAME.height, channels: 4, order: 'bgra', data: new Uint8Array(FRAME.width * FRAME.height * 4) },
       capturedAt: this.clock.now(),
     };
-    this.frames.push(observation.frameId);
     this.log.push('observe');
     return afterAction ? { observation, settle: { ...this.settleInfo } } : { observation };
   }

@@ -167,6 +167,9 @@ void describe('how an episode ends', () => {
     assert.deepEqual(log.slice(0, 4), [`type ${JSON.stringify(LINE)}`, 'sleep 300', 'settle', 'click 40,20']);
     assert.deepEqual(log.slice(-4), [`type ${JSON.stringify(path)}`, 'sleep 300', 'settle', 'keys enter']);
     assert.deepEqual(episode.steps.map((s) => s.executions[0]?.action.action_type), ['type', 'click', 'click', 'type', 'key', 'finished']);
+    // what `foresight run` prints comes from these events
+    assert.deepEqual(h.events.at(0), { type: 'episode_start', episodeId: episode.id, task: 'Save the document as /tmp/report.txt' });
+    assert.deepEqual(h.events.at(-1), { type: 'episode_end', episodeId: episode.id, status: 'finished', steps: 6 });
   });
 
   test('a model that thinks longer than the debounce owes the app nothing', async () => {
@@ -272,6 +275,34 @@ void describe('failed actions in a row, and loops', () => {
       ['error', 'error', 'ok', 'error', 'error', 'ok'],
     );
     assert.deepEqual(h.input.calls, [clickAt('File')]);
+  });
+
+  test('a lookup grounder grounds every pointed step of the forecast; a later miss does not fail the step', async () => {
+    const h = harness({
+      speculative: true,
+      planner: [tracer1(click('File'), { action_type: 'type', text: 'x', step_instruction: 'type x' }, click('Print'), click('Save')), tracer1(click('Save'))],
+      plannerOtherwise: tracer1({ action_type: 'finished', step_instruction: 'done' }),
+    });
+    const { episode } = await h.run();
+    assert.equal(episode.status, 'finished');
+    const first = episode.steps[0]?.groundings ?? [];
+    assert.deepEqual(
+      first.map((g) => [g.forecastStepIndex, g.detail ?? g.error?.code]),
+      [
+        [0, 'File'],
+        [2, 'GROUNDING_FAILED'],
+        [3, 'Save'],
+      ],
+    );
+    assert.equal(episode.steps[0]?.executions[0]?.result, 'ok');
+    assert.deepEqual(h.input.calls, [clickAt('File'), clickAt('Save')]);
+    assert.deepEqual(h.grounder.perceived, episode.steps.map((s) => s.frameSha256), 'each new frame was handed to the grounder');
+  });
+
+  test('a grounder that costs a model call grounds only the step that is acted', async () => {
+    const h = harness({ planner: [tracer1(click('File'), click('Print'), click('Save'))], plannerOtherwise: tracer1({ action_type: 'finished', step_instruction: 'done' }) });
+    const { episode } = await h.run();
+    assert.deepEqual(episode.steps[0]?.groundings.map((g) => g.forecastStepIndex), [0]);
   });
 
   test('a repeated action is re-asked once with feedback, then the episode fails with LOOP_DETECTED', async () => {
