@@ -73,30 +73,48 @@ export interface Pacing {
   settle(signal: AbortSignal): Promise<unknown>;
   /** Quiet time owed to the app after typed text before another kind of input (default 300). */
   typingDebounceMs: number;
-  /** When typed text last ended (Date.now()); executeAction keeps it up to date. */
+  /** When typed text last ended (clock.now()); executeAction keeps it up to date. */
   textEndedAt?: number;
+  /** Time for the waits above and for `wait` actions (default: the system's); tests give a fake one. */
+  clock?: Clock;
 }
+
+/** Time as the executor sees it. */
+export interface Clock {
+  now(): number;
+  /** Resolves after ms; rejects with stopped() as soon as the signal aborts. */
+  sleep(ms: number, signal: AbortSignal, stopped: () => Error): Promise<void>;
+}
+
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: abortableSleep };
 
 export const DEFAULT_TYPING_DEBOUNCE_MS = 300;
 
 /** Pays what is still owed after typed text: sleeps, then settles. False when nothing was owed. */
 async function afterText(pacing: Pacing, signal: AbortSignal): Promise<boolean> {
   if (pacing.textEndedAt === undefined) return false;
-  const owed = pacing.textEndedAt + pacing.typingDebounceMs - Date.now();
+  const clock = pacing.clock ?? SYSTEM_CLOCK;
+  const owed = pacing.textEndedAt + pacing.typingDebounceMs - clock.now();
   pacing.textEndedAt = undefined;
   if (owed <= 0) return false;
-  await abortableSleep(owed, signal, () => new ForesightError('STOPPED', 'Stopped while waiting for the app to take the typed text'));
-  await pacing.settle(signal);
+  await clock.sleep(owed, signal, () => new ForesightError('STOPPED', 'Stopped while waiting for the app to take the typed text'));
+  await settleBeforeInput(pacing, signal);
   return true;
+}
+
+/** A settle can end just as the kill switch fires; the input that was to follow must not go out then. */
+async function settleBeforeInput(pacing: Pacing, signal: AbortSignal): Promise<void> {
+  await pacing.settle(signal);
+  if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped while waiting for the screen to settle');
 }
 
 /** Types text; a final newline (UI-TARS' "submit") is pressed as Enter, paced like any input after text. */
 async function typeText(text: string, input: Input, signal: AbortSignal, pacing: Pacing): Promise<void> {
   const submit = text.endsWith('\n') && text.length > 1;
   await input.type(submit ? text.replace(/\r?\n$/, '') : text, signal);
-  pacing.textEndedAt = Date.now();
+  pacing.textEndedAt = (pacing.clock ?? SYSTEM_CLOCK).now();
   if (submit) {
-    if (!(await afterText(pacing, signal))) await pacing.settle(signal);
+    if (!(await afterText(pacing, signal))) await settleBeforeInput(pacing, signal);
     await input.hotkey(['enter']);
   }
 }
@@ -149,7 +167,7 @@ export async function executeAction(
     case 'navigate_back':
       return input.hotkey(['alt', 'left']);
     case 'wait':
-      return abortableSleep(action.duration_ms ?? DEFAULT_WAIT_MS, signal, () => new ForesightError('STOPPED', 'Stopped while waiting'));
+      return (pacing.clock ?? SYSTEM_CLOCK).sleep(action.duration_ms ?? DEFAULT_WAIT_MS, signal, () => new ForesightError('STOPPED', 'Stopped while waiting'));
     case 'navigate_home':
     case 'navigate_recent':
     case 'open_app':

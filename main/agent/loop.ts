@@ -22,7 +22,7 @@ import type {
   Planner,
   SettleInfo,
 } from '../../common/ports.ts';
-import { DEFAULT_TYPING_DEBOUNCE_MS, executeAction, needsPoint, resolveTarget, type ExecutionTarget, type Pacing } from './executor.ts';
+import { DEFAULT_TYPING_DEBOUNCE_MS, SYSTEM_CLOCK, executeAction, needsPoint, resolveTarget, type Clock, type ExecutionTarget, type Pacing } from './executor.ts';
 import { actionKey, cycleLength } from './repetition.ts';
 import { needsReview, type ApprovedPlan } from './review.ts';
 
@@ -64,6 +64,8 @@ export interface AgentDeps {
   store: EpisodeStore;
   gate: HumanGate;
   onEvent?: (e: AgentEvent) => void;
+  /** Time for the pacing after typed text, `wait` actions and approval waits (default: the system's). */
+  clock?: Clock;
 }
 
 export type AgentEvent =
@@ -100,7 +102,10 @@ class EpisodeRun {
   private attempts = 0;
   private executedSteps = 0;
   private readonly pacing: Pacing;
+  private readonly clock: Clock;
   private consecutiveErrors = 0;
+  /** Why the last action failed (grounding or execution): the code an episode of failures ends with. */
+  private lastActionError: ErrorInfo | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -108,7 +113,8 @@ class EpisodeRun {
     private readonly signal: AbortSignal,
     readonly episodeId: string,
   ) {
-    this.pacing = { settle: (sig) => deps.observer.settle(sig), typingDebounceMs: config.typingDebounceMs };
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.pacing = { settle: (sig) => deps.observer.settle(sig), typingDebounceMs: config.typingDebounceMs, clock: this.clock };
   }
 
   private emit(e: AgentEvent): void {
@@ -149,7 +155,7 @@ class EpisodeRun {
       let grounding = await this.ground(stepId, step, forecast, observation);
 
       if (needsReview(this.config.approval, this.approvedPlan, forecast)) {
-        const t0 = Date.now();
+        const t0 = this.clock.now();
         const decision = await this.deps.gate.review(
           { episodeId: this.episodeId, stepNumber: step, forecast, observation, ...(grounding.ok && grounding.value ? { grounding: grounding.value } : {}) },
           this.signal,
@@ -160,9 +166,10 @@ class EpisodeRun {
           original: forecast,
           ...(decision.kind === 'edit' ? { edited: decision.forecast } : {}),
           ...(decision.kind === 'reject' ? { reason: decision.reason } : {}),
-          waitedMs: Date.now() - t0,
+          waitedMs: this.clock.now() - t0,
         });
         this.emit({ type: 'review', step, decision: decision.kind, ...(decision.kind === 'reject' ? { reason: decision.reason } : {}) });
+        this.checkStopped(); // the kill switch may fire while a person decides; a late approval acts on nothing
         if (decision.kind === 'reject') {
           rejections++;
           if (rejections >= this.config.maxRejections) {
@@ -223,7 +230,7 @@ class EpisodeRun {
         if (this.consecutiveErrors >= this.config.maxConsecutiveErrors) {
           return {
             status: 'failed',
-            error: { code: targetError?.code ?? 'INTERNAL', message: `${this.consecutiveErrors} actions in a row failed; last: ${this.history.at(-1)?.outcome ?? ''}` },
+            error: { code: this.lastActionError?.code ?? 'INTERNAL', message: `${this.consecutiveErrors} actions in a row failed; last: ${this.history.at(-1)?.outcome ?? ''}` },
           };
         }
         this.approvedPlan = undefined;
@@ -332,6 +339,7 @@ class EpisodeRun {
       }
     }
     if (error) result = error.code === 'STOPPED' || this.signal.aborted ? 'stopped' : 'error';
+    this.lastActionError = error;
     const durationMs = performance.now() - t0;
     this.deps.store.recordExecution(stepId, {
       action,

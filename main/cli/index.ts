@@ -242,8 +242,9 @@ export async function main(argv: string[]): Promise<number> {
     return (program.getOptionValue('exitCode') as number | undefined) ?? 0;
   } catch (e) {
     if (e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      // Help and --version end with exit code 0; every other commander error is bad usage (its own code is 1).
       const ce = e as { exitCode?: number; code: string };
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : (ce.exitCode ?? EXIT.usage);
+      return ce.exitCode === 0 ? 0 : EXIT.usage;
     }
     const info = toErrorInfo(e);
     process.stderr.write(`foresight: ${info.code}: ${info.message}\n`);
