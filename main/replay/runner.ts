@@ -22,11 +22,11 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastStep } from '../../common/actions.ts';
+import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/forecast-parser.ts';
 import type { Grounder, Grounding, Observation, PlanReply } from '../../common/ports.ts';
-import { horizonAccuracy, trajectoryReward } from '../../common/rewards.ts';
+import { horizonAccuracy, prototypeReward, trajectoryReward } from '../../common/rewards.ts';
 import { abortableSleep } from '../../common/sleep.ts';
 import { BenchRunStore, type BenchStepRow } from '../../store/index.ts';
 import { createGrounder } from '../grounders/index.ts';
@@ -319,9 +319,11 @@ class StepRunner {
     let parseError: ErrorInfo | undefined;
     let latency = 0;
     let feedback: string | undefined;
+    let lastFormat: ForecastFormat | undefined;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       const reply = await this.ask(step, observation, feedback, signal);
       latency += reply.latencyMs;
+      lastFormat = reply.format;
       try {
         forecast = parseForecast(reply.raw, reply.format, { imageWidth: step.image.width, imageHeight: step.image.height });
         answers.push({ raw: reply.raw, latencyMs: reply.latencyMs });
@@ -361,7 +363,11 @@ class StepRunner {
     const score = this.suite.score(prediction, truth);
     const K = this.opts.horizon;
     const future = step.future.slice(0, K);
-    const reward = trajectoryReward(forecast?.steps, future);
+    // TraceR1 answers get the prototype's reward on their very text (gui.py's reading: skipped
+    // steps, partial format credit); other formats have no such script and are scored parsed.
+    const lastAnswer = answers[answers.length - 1];
+    const reward =
+      lastAnswer !== undefined && lastFormat === 'tracer1' ? prototypeReward(lastAnswer.raw, future) : trajectoryReward(forecast?.steps, future);
     const horizon = horizonAccuracy(forecast?.steps, future, K).map((v) => (v === undefined ? null : v));
     this.store.recordStep({
       stepId: step.id,
