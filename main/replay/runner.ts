@@ -344,9 +344,16 @@ class StepRunner {
     let groundingError: ErrorInfo | undefined;
     const first = forecast?.steps[0]?.action;
     if (first) {
-      if (POINTED_ACTIONS.has(first.action_type)) {
+      const scoresTarget = this.suite.scoresTarget ? this.suite.scoresTarget(first) : POINTED_ACTIONS.has(first.action_type);
+      if (!scoresTarget || this.grounder.id === 'none') {
+        // The planner's own points, in the space it wrote them: each suite converts them with its
+        // official arithmetic (a trip through pixels here could carry a point across a box edge).
+        prediction = first;
+      } else {
         try {
-          grounding = await this.grounder.ground({ action: first, observation }, signal);
+          // Grounded as what the benchmark scores: the element the step acts on, whatever its type.
+          const target: Action = POINTED_ACTIONS.has(first.action_type) ? first : { action_type: 'click', step_instruction: first.step_instruction };
+          grounding = await this.grounder.ground({ action: target, observation }, signal);
           prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
@@ -354,8 +361,6 @@ class StepRunner {
           const { point: _p, end_point: _e, ...rest } = first;
           prediction = rest;
         }
-      } else {
-        prediction = first;
       }
     }
 
@@ -537,7 +542,8 @@ const REPORT_MISSES = 50;
 function missOf(r: BenchStepRow): ReportMiss {
   const truth = (r.future as ForecastStep[])[0]?.action;
   const prediction = r.prediction as Action | undefined;
-  const why = (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message;
+  const why =
+    (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message ?? (r.score as StepScore | undefined)?.reason;
   return {
     id: r.stepId,
     truth: truth ? describeAction(truth) : '—',
