@@ -89,7 +89,7 @@ describe('ScreenSpot, v2 and Pro: a 0–1000 point on a box edge hits, as the sc
 
 function m2wTruth(w: number, h: number, box: Mind2WebGold['box']): StepTruth {
   const gold: Mind2WebGold = {
-    op: 'CLICK',
+    op: 4,
     originalOp: 'CLICK',
     value: '',
     box,
