@@ -99,6 +99,10 @@ export function convertPoint(p: SpacePoint, to: CoordSpace, frame: FrameGeometry
   if (frame.imageWidth <= 0 || frame.imageHeight <= 0) {
     throw new ForesightError('BAD_INPUT', `Frame size ${frame.imageWidth}x${frame.imageHeight} is empty`);
   }
+  // Between the two image-relative grids, one operation: through pixels, 810 on the 0–1000 grid
+  // of a 1280-wide image comes back as 0.8100000000000002 and misses a box edge at 0.81.
+  if (p.space === 'norm1000' && to === 'norm1') return { space: to, x: p.x / 1000, y: p.y / 1000 };
+  if (p.space === 'norm1' && to === 'norm1000') return { space: to, x: p.x * 1000, y: p.y * 1000 };
   return fromScreenshotSpace(toScreenshotSpace(p, frame), to, frame);
 }
 

@@ -47,6 +47,7 @@
  * Platform-free: common/ and zod only.
  */
 import type { Action, ForecastStep } from './actions.ts';
+import { prototypeFormat, prototypePreprocess, prototypeSteps, pyEquals, pyRepr, type PrototypeStep, type PyJson } from './reward-prototype.ts';
 
 export interface TrajectoryRewardParams {
   /** Discount per step into the future; step t (1-based) weighs gamma^(t-1). */
@@ -139,6 +140,41 @@ export interface TrajectoryReward {
 
 const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
 
+/**
+ * x^n for an integer n >= 0, correctly rounded. The prototype computes `GAMMA ** i` in Python,
+ * i.e. C's pow(), which glibc rounds correctly; V8's `**` is off by an ulp for some (0.8 ** 13),
+ * which is enough to make a score differ from the script's in its last digit.
+ */
+export function powInt(x: number, n: number): number {
+  if (!Number.isInteger(n) || n < 0 || !Number.isFinite(x) || x === 0 || n > 4096) return x ** n;
+  if (n === 0) return 1;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(x));
+  const hi = view.getUint32(0);
+  const biased = hi >>> 20;
+  let mantissa = (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  let exp: number;
+  if (biased === 0) exp = -1074;
+  else {
+    mantissa |= 1n << 52n;
+    exp = biased - 1075;
+  }
+  const exact = mantissa ** BigInt(n);
+  const bits = exact.toString(2).length;
+  const shift = Math.max(0, bits - 53);
+  let q = exact >> BigInt(shift);
+  if (shift > 0) {
+    const rem = exact & ((1n << BigInt(shift)) - 1n);
+    const half = 1n << BigInt(shift - 1);
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  }
+  const e2 = exp * n + shift;
+  // Outside the normal range the two roundings would differ from pow's one: leave it to `**`.
+  if (e2 + 53 < -1021 || e2 + 53 > 1023) return x ** n;
+  const sign = x < 0 && n % 2 === 1 ? -1 : 1;
+  return sign * Number(q) * 2 ** e2;
+}
+
 interface Pair {
   pred: number;
   truth: number;
@@ -146,10 +182,17 @@ interface Pair {
   score: number;
 }
 
-function align(pred: readonly Action[], truth: readonly Action[], p: TrajectoryRewardParams): Pair[] {
+/** One forecast step as the reward sees it: an action type (compared by `sameType`) and a status. */
+interface RewardItem<A> {
+  action: A;
+  label: string;
+  done: boolean;
+}
+
+function align<A>(pred: readonly RewardItem<A>[], truth: readonly RewardItem<A>[], p: RewardRules<A>): Pair[] {
   if (pred.length === truth.length) {
     return pred.map((a, i) => {
-      const s = p.similarity(a, truth[i]!);
+      const s = p.similarity(a.action, truth[i]!.action);
       return { pred: i, truth: i, similarity: s, score: s };
     });
   }
@@ -159,7 +202,7 @@ function align(pred: readonly Action[], truth: readonly Action[], p: TrajectoryR
     let best: Pair | undefined;
     truth.forEach((t, j) => {
       if (used.has(j)) return;
-      const s = p.similarity(a, t);
+      const s = p.similarity(a.action, t.action);
       const score = Math.max(0, s - Math.abs(i - j) * p.positionPenalty);
       if (score > (best?.score ?? 0) && score > p.matchThreshold) best = { pred: i, truth: j, similarity: s, score };
     });
@@ -172,23 +215,24 @@ function align(pred: readonly Action[], truth: readonly Action[], p: TrajectoryR
 }
 
 /** Windows of `run` consecutive steps with one action_type (overlapping). */
-export function countRepetitions(types: readonly string[], run: number): number {
+export function countRepetitions<T>(types: readonly T[], run: number, same: (a: T, b: T) => boolean = Object.is): number {
   if (run < 1) return 0;
   let n = 0;
   for (let i = 0; i + run <= types.length; i++) {
-    if (types.slice(i, i + run).every((t) => t === types[i])) n++;
+    let all = true;
+    for (let k = i + 1; k < i + run && all; k++) all = same(types[i]!, types[k]!);
+    if (all) n++;
   }
   return n;
 }
 
-export function trajectoryReward(
-  predicted: readonly ForecastStep[] | undefined,
-  truth: readonly ForecastStep[],
-  params?: Partial<TrajectoryRewardParams>,
-): TrajectoryReward {
-  const p: TrajectoryRewardParams = { ...DEFAULT_TRAJECTORY_REWARD_PARAMS, ...params };
-  const pred = predicted ?? [];
-  const format = pred.length > 0 ? 1 : 0;
+type RewardRules<A> = Omit<TrajectoryRewardParams, 'similarity'> & {
+  similarity: (p: A, t: A) => number;
+  sameType: (p: A, t: A) => boolean;
+};
+
+/** Rules 1–9 of the header over any representation of steps (parsed actions, or the script's reading of text). */
+function rewardOverItems<A>(pred: readonly RewardItem<A>[], truth: readonly RewardItem<A>[], p: RewardRules<A>, format: number): TrajectoryReward {
   const penalties: RewardPenalties = {
     extraSteps: 0,
     missingSteps: 0,
@@ -201,11 +245,11 @@ export function trajectoryReward(
   const unaligned = (): RewardStepDetail[] =>
     pred.map((s, i) => ({
       index: i,
-      actionType: s.action.action_type,
+      actionType: s.label,
       truthIndex: null,
       similarity: 0,
       score: 0,
-      discount: p.gamma ** i,
+      discount: powInt(p.gamma, i),
       contribution: 0,
     }));
   const finish = (accuracy: number, perStep: RewardStepDetail[], maxPossible: number, base: number): TrajectoryReward => ({
@@ -224,12 +268,9 @@ export function trajectoryReward(
     return finish(p.overlongAccuracy, unaligned(), 0, p.overlongAccuracy);
   }
 
-  const pairs = align(
-    pred.map((s) => s.action),
-    truth.map((s) => s.action),
-    p,
-  );
+  const pairs = align(pred, truth, p);
   const perStep = unaligned();
+  // Summed in the script's order (pairs in predicted order, then the bonus), so the float result is its.
   let total = 0;
   for (const pair of pairs) {
     const d = perStep[pair.pred]!;
@@ -239,7 +280,7 @@ export function trajectoryReward(
     d.contribution = p.alignWeight * pair.score * d.discount;
     total += d.contribution;
   }
-  if (pred[pred.length - 1]!.status === 'done') {
+  if (pred[pred.length - 1]!.done) {
     penalties.doneBonus = p.doneBonus;
     total += p.doneBonus;
   }
@@ -247,16 +288,65 @@ export function trajectoryReward(
   penalties.missingSteps = truth.length - pairs.length;
   penalties.coverage = penalties.extraSteps * p.extraStepPenalty + penalties.missingSteps * p.missingStepPenalty;
 
-  let maxPossible = p.doneBonus;
-  for (let i = 0; i < truth.length; i++) maxPossible += p.alignWeight * p.gamma ** i;
+  let maxPossible = 0;
+  for (let i = 0; i < truth.length; i++) maxPossible += p.alignWeight * powInt(p.gamma, i);
+  maxPossible += p.doneBonus;
   const base = maxPossible > 0 ? clamp01((total - penalties.coverage) / maxPossible) : 0;
 
   penalties.repetitions = countRepetitions(
-    pred.map((s) => s.action.action_type),
+    pred.map((s) => s.action),
     p.repetitionRun,
+    p.sameType,
   );
   penalties.repetition = penalties.repetitions * p.repetitionPenalty;
   return finish(clamp01(base - penalties.repetition), perStep, maxPossible, base);
+}
+
+/**
+ * The reward of a parsed forecast. Format is 1 for a parsed non-empty forecast and 0 for
+ * `undefined` (unparseable) or an empty one; `prototypeReward` scores raw text as the script does.
+ */
+export function trajectoryReward(
+  predicted: readonly ForecastStep[] | undefined,
+  truth: readonly ForecastStep[],
+  params?: Partial<TrajectoryRewardParams>,
+): TrajectoryReward {
+  const p: TrajectoryRewardParams = { ...DEFAULT_TRAJECTORY_REWARD_PARAMS, ...params };
+  const pred = predicted ?? [];
+  const item = (s: ForecastStep): RewardItem<Action> => ({ action: s.action, label: s.action.action_type, done: s.status === 'done' });
+  return rewardOverItems(pred.map(item), truth.map(item), { ...p, sameType: (a, b) => a.action_type === b.action_type }, pred.length > 0 ? 1 : 0);
+}
+
+/**
+ * The prototype's reward of an answer's raw text against the truth (its text, or steps written
+ * as `prototypeTruthText` writes them), read exactly as gui.py reads both (common/reward-prototype.ts).
+ * `similarity` is not used: the script compares action_type values with Python's `==`.
+ */
+export function prototypeReward(
+  answer: string,
+  truth: string | readonly ForecastStep[],
+  params?: Partial<Omit<TrajectoryRewardParams, 'similarity'>>,
+): TrajectoryReward {
+  const p = { ...DEFAULT_TRAJECTORY_REWARD_PARAMS, ...params };
+  const predict = prototypePreprocess(answer);
+  const format = prototypeFormat(predict);
+  const item = (s: PrototypeStep): RewardItem<PyJson> => ({ action: s.type, label: pyRepr(s.type), done: s.status === 'done' });
+  const pred = prototypeSteps(predict).map(item);
+  const gold = prototypeSteps(typeof truth === 'string' ? truth : prototypeTruthText(truth)).map(item);
+  return rewardOverItems(pred, gold, { ...p, similarity: (a, b) => (pyEquals(a, b) ? 1 : 0), sameType: pyEquals }, format);
+}
+
+/**
+ * The truth as the prototype's datasets write it: `Step n:` lines whose action holds the
+ * action_type and the instruction. Braces in an instruction are dropped, since the script cuts an
+ * action at its first `}`.
+ */
+export function prototypeTruthText(steps: readonly ForecastStep[]): string {
+  const lines = steps.map((s, i) => {
+    const action = JSON.stringify({ action_type: s.action.action_type, step_instruction: s.action.step_instruction.replace(/[{}]/g, '') });
+    return `Step ${i + 1}: "screenshot_abstraction": ${JSON.stringify(s.screenshot_abstraction.replace(/"/g, "'"))}, "action": ${action}, "status": "${s.status}"`;
+  });
+  return `<answer>\n${lines.join('\n')}\n</answer>`;
 }
 
 /**

@@ -22,11 +22,11 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastStep } from '../../common/actions.ts';
+import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/forecast-parser.ts';
 import type { Grounder, Grounding, Observation, PlanReply } from '../../common/ports.ts';
-import { horizonAccuracy, trajectoryReward } from '../../common/rewards.ts';
+import { horizonAccuracy, prototypeReward, trajectoryReward } from '../../common/rewards.ts';
 import { abortableSleep } from '../../common/sleep.ts';
 import { BenchRunStore, type BenchStepRow } from '../../store/index.ts';
 import { createGrounder } from '../grounders/index.ts';
@@ -319,9 +319,11 @@ class StepRunner {
     let parseError: ErrorInfo | undefined;
     let latency = 0;
     let feedback: string | undefined;
+    let lastFormat: ForecastFormat | undefined;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       const reply = await this.ask(step, observation, feedback, signal);
       latency += reply.latencyMs;
+      lastFormat = reply.format;
       try {
         forecast = parseForecast(reply.raw, reply.format, { imageWidth: step.image.width, imageHeight: step.image.height });
         answers.push({ raw: reply.raw, latencyMs: reply.latencyMs });
@@ -342,9 +344,16 @@ class StepRunner {
     let groundingError: ErrorInfo | undefined;
     const first = forecast?.steps[0]?.action;
     if (first) {
-      if (POINTED_ACTIONS.has(first.action_type)) {
+      const scoresTarget = this.suite.scoresTarget ? this.suite.scoresTarget(first) : POINTED_ACTIONS.has(first.action_type);
+      if (!scoresTarget || this.grounder.id === 'none') {
+        // The planner's own points, in the space it wrote them: each suite converts them with its
+        // official arithmetic (a trip through pixels here could carry a point across a box edge).
+        prediction = first;
+      } else {
         try {
-          grounding = await this.grounder.ground({ action: first, observation }, signal);
+          // Grounded as what the benchmark scores: the element the step acts on, whatever its type.
+          const target: Action = POINTED_ACTIONS.has(first.action_type) ? first : { action_type: 'click', step_instruction: first.step_instruction };
+          grounding = await this.grounder.ground({ action: target, observation }, signal);
           prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
@@ -352,8 +361,6 @@ class StepRunner {
           const { point: _p, end_point: _e, ...rest } = first;
           prediction = rest;
         }
-      } else {
-        prediction = first;
       }
     }
 
@@ -361,7 +368,11 @@ class StepRunner {
     const score = this.suite.score(prediction, truth);
     const K = this.opts.horizon;
     const future = step.future.slice(0, K);
-    const reward = trajectoryReward(forecast?.steps, future);
+    // TraceR1 answers get the prototype's reward on their very text (gui.py's reading: skipped
+    // steps, partial format credit); other formats have no such script and are scored parsed.
+    const lastAnswer = answers[answers.length - 1];
+    const reward =
+      lastAnswer !== undefined && lastFormat === 'tracer1' ? prototypeReward(lastAnswer.raw, future) : trajectoryReward(forecast?.steps, future);
     const horizon = horizonAccuracy(forecast?.steps, future, K).map((v) => (v === undefined ? null : v));
     this.store.recordStep({
       stepId: step.id,
@@ -531,7 +542,8 @@ const REPORT_MISSES = 50;
 function missOf(r: BenchStepRow): ReportMiss {
   const truth = (r.future as ForecastStep[])[0]?.action;
   const prediction = r.prediction as Action | undefined;
-  const why = (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message;
+  const why =
+    (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message ?? (r.score as StepScore | undefined)?.reason;
   return {
     id: r.stepId,
     truth: truth ? describeAction(truth) : '—',

@@ -16,14 +16,15 @@
  * Boxes are converted here, at the loader, into screenshot-pixel corners {x1, y1, x2, y2}.
  *
  * Hit rule (both official scripts, SeeClick `pretrain/screenspot_test.py` and ScreenSpot-Pro
- * `eval_screenspot_pro.py`): x1 <= x <= x2 and y1 <= y <= y2, every edge inclusive. The scripts
- * compare after dividing box and point by the image size; dividing both sides by the same
- * positive number keeps the order, so comparing in pixels gives the same verdicts.
+ * `eval_screenspot_pro.py`): x1 <= x <= x2 and y1 <= y <= y2, every edge inclusive, compared as the
+ * scripts compare: the point as a fraction of the image against the box divided by the image size
+ * (`pointInBox`). Not in pixels: a 0–1000 point taken to pixels and compared there can land on the
+ * other side of an edge (0.175 × 2880 = 503.99999999999994 < 504).
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import type { Point } from '../../common/coords.ts';
+import { convertPoint, type FrameGeometry, type Point, type SpacePoint } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import { pngSize } from '../../common/png.ts';
 
@@ -290,10 +291,26 @@ export async function loadScreenSpot(
 // ---------------------------------------------------------------------------------------------
 // Metric
 
-/** The official hit rule: inside the box with every edge inclusive. Non-finite points miss. */
-export function pointInBox(point: Point, box: PixelBox): boolean {
-  if (!Number.isFinite(point.x) || !Number.isFinite(point.y)) return false;
-  return box.x1 <= point.x && point.x <= box.x2 && box.y1 <= point.y && point.y <= box.y2;
+/**
+ * The official hit rule, in the space the scripts compare in: the point as a fraction of the image
+ * (0–1) inside the box divided by the image size, every edge inclusive. Comparing in pixels is
+ * not the same: 0.175 × 2880 = 503.99999999999994 misses a box from x = 504 that 0.175 hits.
+ * Non-finite points miss.
+ */
+export function pointInBox(norm: Point, box: PixelBox, imageWidth: number, imageHeight: number): boolean {
+  if (!Number.isFinite(norm.x) || !Number.isFinite(norm.y)) return false;
+  return box.x1 / imageWidth <= norm.x && norm.x <= box.x2 / imageWidth && box.y1 / imageHeight <= norm.y && norm.y <= box.y2 / imageHeight;
+}
+
+/** A predicted point as the scripts' model adapters hand it over: 0–1 of the image, converted in one step. */
+export function normalizedPoint(p: SpacePoint, imageWidth: number, imageHeight: number): Point {
+  const frame: FrameGeometry = {
+    display: { id: 'image', bounds: { x: 0, y: 0, width: imageWidth, height: imageHeight }, scaleFactor: 1, primary: true },
+    imageWidth,
+    imageHeight,
+  };
+  const q = convertPoint(p, 'norm1', frame);
+  return { x: q.x, y: q.y };
 }
 
 export interface Accuracy {
@@ -362,12 +379,13 @@ function bucket(map: Record<string, AccuracyBreakdown>, key: string): AccuracyBr
 }
 
 /**
- * Scores click predictions (screenshot pixels, keyed by sample id; undefined or absent = no
- * answer, counted wrong) and breaks accuracy down as the papers report it.
+ * Scores click predictions (keyed by sample id; points in any space of the sample's image, plain
+ * {x, y} meaning screenshot pixels; undefined or absent = no answer, counted wrong) and breaks
+ * accuracy down as the papers report it.
  */
 export function summarizeScreenSpot(
   samples: readonly ScreenSpotSample[],
-  predictions: ReadonlyMap<string, Point | undefined>,
+  predictions: ReadonlyMap<string, Point | SpacePoint | undefined>,
 ): ScreenSpotSummary {
   const overall = emptyBreakdown();
   const byPlatform: Record<string, AccuracyBreakdown> = {};
@@ -379,7 +397,7 @@ export function summarizeScreenSpot(
     ids.add(s.id);
     const p = predictions.get(s.id);
     const missing = p === undefined;
-    const hit = !missing && pointInBox(p, s.box);
+    const hit = !missing && pointInBox(normalizedPoint({ space: 'screenshot', ...p }, s.imageWidth, s.imageHeight), s.box, s.imageWidth, s.imageHeight);
     addTo(overall, s.uiType, hit, missing);
     addTo(bucket(byPlatform, s.platform), s.uiType, hit, missing);
     if (s.group !== undefined) addTo(bucket(byGroup, s.group), s.uiType, hit, missing);

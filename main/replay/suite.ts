@@ -8,8 +8,9 @@
  * official script can be run on them.
  *
  * Coordinates: a loader converts the benchmark's convention (pixels, 0–1000, 0–1, y-first) into
- * screenshot pixels of the step's own image, once. Predictions reach `score` in screenshot
- * pixels too; a suite converts back to its official convention inside `score`/`writePredictions`.
+ * screenshot pixels of the step's own image, once. Predictions reach `score` in the space the
+ * model or grounder wrote them (screenshot pixels, 0–1000 or 0–1); a suite converts them straight
+ * into its official convention inside `score`/`writePredictions`.
  *
  * Everything in `ReplayStep` except `image` is JSON-serializable: the runner stores `gold`,
  * `categories`, `future` per step in SQLite so a run can be summarised, resumed and re-scored
@@ -79,6 +80,8 @@ export interface StepScore {
   success: boolean;
   /** The suite's per-step figures (e.g. typeMatch, groundingMatch, opF1); null = not applicable. */
   metrics: Record<string, boolean | number | null>;
+  /** Why a prediction could not be scored as the benchmark expects it (no point, a shape the suite does not take): shown in report.html. */
+  reason?: string;
 }
 
 /** What scoring needs of a step (all JSON; the runner stores it per step). */
@@ -145,7 +148,18 @@ export interface ReplaySuite<Gold = unknown> {
   load(dataPath: string, opts: LoadOptions): AsyncIterable<ReplayStep<Gold>>;
   /** Optional: how many steps `load` will yield (for the progress bar's ETA), when that is cheap to know. */
   count?(dataPath: string, opts: LoadOptions): Promise<number>;
-  /** Scores one grounded prediction (undefined = no usable answer: always wrong) by the official rules. */
+  /**
+   * Whether the benchmark scores a target for this predicted action (its point): the runner then
+   * grounds it when the planner gave no point. Default: the actions that need a point to run.
+   */
+  scoresTarget?(action: Action): boolean;
+  /**
+   * Scores one grounded prediction (undefined = no usable answer: always wrong) by the official
+   * rules. Points arrive in the space the model (or the grounder) wrote them; the suite converts
+   * them into the space its official script compares in, with that script's arithmetic (a trip
+   * through pixels can carry a point across a box edge). Never throws on an odd prediction: a
+   * shape it cannot score is a miss with a `reason`.
+   */
   score(prediction: Action | undefined, step: StepTruth<Gold>): StepScore;
   summarize(scored: readonly ScoredStep<Gold>[]): SuiteSummary;
   /** Writes the predictions in the benchmark's own format into outDir; returns the paths written. */

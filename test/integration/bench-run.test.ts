@@ -205,6 +205,49 @@ function itemOf(text: string): number {
   return Number(m[1]);
 }
 
+describe('bench run with answers of odd shapes: every step scored, the run finishes', () => {
+  test('ScreenSpot: scroll, type and drag with points, a point in global space, UI-TARS scroll(start_box), a click without a point', async () => {
+    const dir = mkdtempSync(join(root, 'ss-odd-'));
+    const data = writeScreenSpotSet(join(dir, 'data'));
+    const centre = (i: number) => ({ x: BOX(i).x + BOX(i).w / 2, y: BOX(i).y + BOX(i).h / 2 });
+    const step = (action: Record<string, unknown>) =>
+      `<think>t</think><answer>\nStep 1: "screenshot_abstraction": "", "action": ${JSON.stringify({ step_instruction: 'do it', ...action })}, "status": "done"\n</answer>`;
+    // The screenshots are 400 x 800: the box centres on the 0–1000 grid.
+    const grid = (i: number) => ({ space: 'norm1000', x: (centre(i).x / 400) * 1000, y: (centre(i).y / 800) * 1000 });
+    const answers: Record<string, { answer: string; format?: string }> = {
+      0: { answer: step({ action_type: 'click', point: { space: 'screenshot', ...centre(0) } }) }, // hit
+      1: { answer: step({ action_type: 'scroll', direction: 'down', point: grid(1) }) }, // hit: the script reads any point
+      2: { answer: step({ action_type: 'type', text: 'x', point: { space: 'screenshot', ...centre(2) } }) }, // hit
+      3: { answer: step({ action_type: 'drag', point: { space: 'screenshot', ...centre(3) } }) }, // drag without end: its point, a hit
+      4: { answer: step({ action_type: 'click', point: { space: 'global', ...centre(4) } }) }, // global on a replay image = its pixels: hit
+      5: { answer: step({ action_type: 'click' }) }, // no point: a miss with its reason
+      6: { answer: `Thought: t\nAction: scroll(start_box='(${Math.round(grid(6).x)},${Math.round(grid(6).y)})', direction='down')`, format: 'uitars-1.0' }, // hit
+    };
+    const ids = readSummaryIds(data);
+    const file = join(dir, 'answers.jsonl');
+    writeFileSync(
+      file,
+      Object.entries(answers)
+        .map(([i, a]) => JSON.stringify({ id: ids[Number(i)], answer: a.answer, ...(a.format ? { format: a.format } : {}) }))
+        .join('\n') + '\n',
+    );
+    const out = join(dir, 'run');
+    const res = await runCli(['bench', 'run', '--suite', 'screenspot', '--data', data, '--planner', `predictions:${file}`, '--out', out, '--json'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const s = readSummary(out);
+    assert.equal(s.suite.count, N, 'every step scored');
+    assert.equal(s.suite.metrics.accuracy, 6 / N);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /the answer has no point/);
+  });
+});
+
+/** The sample ids of writeScreenSpotSet's data in load order, as the loader names them. */
+function readSummaryIds(data: string): string[] {
+  const entries = JSON.parse(readFileSync(join(data, 'screenspot_mobile.json'), 'utf8')) as unknown[];
+  return entries.map((_, i) => `screenspot_mobile.json#${i}`);
+}
+
 describe('bench run with a model endpoint', () => {
   let data: string;
   let server: FakeOpenAI;

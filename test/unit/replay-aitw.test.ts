@@ -157,6 +157,21 @@ describe('AITW loader and suite', () => {
     assert.deepEqual(suite.summarize(scored).metrics, { 'action matching accuracy': 1, 'dataset average': 1, 'type accuracy': 1, 'text accuracy': 1 });
   });
 
+  test('a screen without UI annotations is wrong, as the harness counts it; the rules figure is shown beside it', async () => {
+    const steps = await load();
+    const bare = steps.map((s, i) => (i === 1 || i === 3 ? { ...s, gold: { ...s.gold, annotations: [] } } : s));
+    const scored = scoreOracle(suite, bare);
+    assert.deepEqual(
+      scored.map((s) => s.score.success),
+      bare.map((_, i) => i !== 1 && i !== 3),
+    );
+    assert.match(scored[1]!.score.reason ?? '', /no UI annotations/);
+    const m = suite.summarize(scored).metrics;
+    assert.equal(m['action matching accuracy'], 11 / 13);
+    assert.equal(m['steps without annotations'], 2 / 13);
+    assert.equal(m['action matching accuracy (by the rules on unannotated screens)'], 1);
+  });
+
   test('our actions become the dual-point gestures the script expects', () => {
     const at = (a: Omit<Action, 'step_instruction'>) => toAitwAction(act(a), 100, 200);
     assert.deepEqual(at({ action_type: 'click', point: { space: 'screenshot', x: 25, y: 150 } }), { actionType: 4, touchYx: [0.75, 0.25], liftYx: [0.75, 0.25] });

@@ -51,33 +51,35 @@ describe('pngSize', () => {
   });
 });
 
-describe('pointInBox (inclusive edges, as the official scripts)', () => {
+describe('pointInBox (inclusive edges, compared as fractions of the image, as the official scripts)', () => {
+  // A 100 x 200 image; the box spans pixels 10..30 and 20..40.
   const box = { x1: 10, y1: 20, x2: 30, y2: 40 };
+  const at = (x: number, y: number) => pointInBox({ x: x / 100, y: y / 200 }, box, 100, 200);
   test('corners and edges hit', () => {
-    for (const p of [
-      { x: 10, y: 20 },
-      { x: 30, y: 40 },
-      { x: 10, y: 40 },
-      { x: 30, y: 20 },
-      { x: 20, y: 30 },
-    ]) {
-      assert.equal(pointInBox(p, box), true, JSON.stringify(p));
+    for (const [x, y] of [
+      [10, 20],
+      [30, 40],
+      [10, 40],
+      [30, 20],
+      [20, 30],
+    ] as const) {
+      assert.equal(at(x, y), true, `${x},${y}`);
     }
   });
   test('one pixel outside misses', () => {
-    for (const p of [
-      { x: 9, y: 30 },
-      { x: 31, y: 30 },
-      { x: 20, y: 19 },
-      { x: 20, y: 41 },
-      { x: 29.999, y: 40.001 },
-    ]) {
-      assert.equal(pointInBox(p, box), false, JSON.stringify(p));
+    for (const [x, y] of [
+      [9, 30],
+      [31, 30],
+      [20, 19],
+      [20, 41],
+      [29.999, 40.001],
+    ] as const) {
+      assert.equal(at(x, y), false, `${x},${y}`);
     }
   });
   test('non-finite points miss', () => {
-    assert.equal(pointInBox({ x: NaN, y: 30 }, box), false);
-    assert.equal(pointInBox({ x: 20, y: Infinity }, box), false);
+    assert.equal(pointInBox({ x: NaN, y: 0.15 }, box, 100, 200), false);
+    assert.equal(pointInBox({ x: 0.2, y: Infinity }, box, 100, 200), false);
   });
 });
 

@@ -35,8 +35,8 @@
  *
  * A screen without annotations: the script raises there for *every* pair of actions (`jnp.max`
  * of an empty array; both branches are computed, JAX style); SeeClick catches the exception
- * and counts the step wrong. Here such a step is scored by the rules with no boxes, which is
- * what the script means to do.
+ * and counts the step wrong. `checkActionsMatch` scores such a step by the rules with no boxes
+ * (what the script means to do); the suite follows the harness and keeps this figure beside it.
  */
 
 /** `action_type.ActionType`. */

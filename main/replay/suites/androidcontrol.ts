@@ -45,14 +45,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from '../../../common/actions.ts';
-import { ForesightError } from '../../../common/errors.ts';
+import { convertPoint } from '../../../common/coords.ts';
 import {
   ANDROID_CONTROL_MODES,
   ANDROID_CONTROL_SPLITS,
   ANDROID_CONTROL_SUBSPLITS,
   checkAndroidControlOptions,
   loadAndroidControl,
-  toGrid,
   type AndroidControlGold,
 } from '../loaders/androidcontrol.ts';
 import {
@@ -65,7 +64,7 @@ import {
   type AcStepScore,
 } from '../metrics/androidcontrol.ts';
 import { breakdownRows, groupBy } from './breakdown.ts';
-import type { Breakdown, ReplaySuite, ScoredStep, StepScore, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type Breakdown, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 /** Our action as the AndroidControl action it stands for; undefined = none (a type mismatch). */
 export function toAcAction(pred: Action, width: number, height: number): AcAction | undefined {
@@ -73,10 +72,9 @@ export function toAcAction(pred: Action, width: number, height: number): AcActio
     case 'click':
     case 'long_press': {
       if (!pred.point) return { action_type: pred.action_type };
-      if (pred.point.space !== 'screenshot') {
-        throw new ForesightError('INTERNAL', `AndroidControl: predictions must reach the suite in screenshot pixels, got a '${pred.point.space}' point`);
-      }
-      return { action_type: pred.action_type, point: { x: toGrid(pred.point.x, width), y: toGrid(pred.point.y, height) } };
+      // Straight onto the 0–1000 grid (a 0–1000 point as it is, pixels as toGrid does it).
+      const g = convertPoint(pred.point, 'norm1000', replayGeometry(width, height));
+      return { action_type: pred.action_type, point: { x: Math.round(g.x), y: Math.round(g.y) } };
     }
     case 'scroll':
       return { action_type: 'scroll', ...(pred.direction ? { direction: pred.direction } : {}) };

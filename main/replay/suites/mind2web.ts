@@ -27,18 +27,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from '../../../common/actions.ts';
-import { ForesightError } from '../../../common/errors.ts';
+import { convertPoint } from '../../../common/coords.ts';
 import { MIND2WEB_SPLITS, countMind2Web, loadMind2Web, type Mind2WebGold } from '../loaders/mind2web.ts';
 import { M2W_OP_NAMES, scoreMind2WebStep, summarizeMind2Web, type M2wAnswer, type M2wOp, type M2wStepScore } from '../metrics/mind2web.ts';
 import { breakdownRows } from './breakdown.ts';
-import type { Breakdown, BreakdownRow, ReplaySuite, ScoredStep, StepScore, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type Breakdown, type BreakdownRow, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 export function toM2wAnswer(pred: Action | undefined, width: number, height: number): M2wAnswer {
   if (!pred) return { actionType: -1 };
-  if (pred.point && pred.point.space !== 'screenshot') {
-    throw new ForesightError('INTERNAL', `Mind2Web: predictions must reach the suite in screenshot pixels, got a '${pred.point.space}' point`);
-  }
-  const clickPoint = pred.point ? ([pred.point.x / width, pred.point.y / height] as const) : undefined;
+  // The script's click point is a fraction of the image; a 0–1000 point becomes one in one division.
+  const norm = pred.point ? convertPoint(pred.point, 'norm1', replayGeometry(width, height)) : undefined;
+  const clickPoint = norm ? ([norm.x, norm.y] as const) : undefined;
   const withPoint = (a: M2wAnswer): M2wAnswer => (clickPoint ? { ...a, clickPoint } : a);
   switch (pred.action_type) {
     case 'click':
@@ -62,7 +61,8 @@ function m2wScore(pred: Action | undefined, t: StepTruth<Mind2WebGold>): M2wStep
 
 function score(pred: Action | undefined, t: StepTruth<Mind2WebGold>): StepScore {
   const s = m2wScore(pred, t);
-  return { success: s.success, metrics: { opMatch: s.opMatch, elementMatch: s.elementMatch, f1: s.f1 } };
+  const reason = pred && !pred.point ? 'the answer has no point (the script\'s "format wrong": element wrong, F1 0)' : undefined;
+  return { success: s.success, metrics: { opMatch: s.opMatch, elementMatch: s.elementMatch, f1: s.f1 }, ...(reason ? { reason } : {}) };
 }
 
 function stepScoreOf(s: ScoredStep<Mind2WebGold>): M2wStepScore {
@@ -151,6 +151,8 @@ export const mind2webSuite: ReplaySuite<Mind2WebGold> = {
   modes: [],
   load: loadMind2Web,
   count: countMind2Web,
+  // The script scores the element of every step (by the click point), whatever the operation.
+  scoresTarget: () => true,
   score,
   summarize,
   writePredictions,

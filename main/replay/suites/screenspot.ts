@@ -21,10 +21,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from '../../../common/actions.ts';
-import type { Point } from '../../../common/coords.ts';
+import { convertPoint, type SpacePoint } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import {
   loadScreenSpot,
+  normalizedPoint,
   pointInBox,
   summarizeScreenSpot,
   type AccuracyBreakdown,
@@ -33,7 +34,7 @@ import {
   type ScreenSpotVariant,
   type UiType,
 } from '../screenspot.ts';
-import type { BreakdownRow, ReplayStep, ReplaySuite, ScoredStep, StepTruth, SuiteSummary } from '../suite.ts';
+import { replayGeometry, type BreakdownRow, type ReplayStep, type ReplaySuite, type ScoredStep, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 export interface ScreenSpotGold {
   box: PixelBox;
@@ -49,15 +50,12 @@ export interface ScreenSpotGold {
   position: number;
 }
 
-/** The point scored for an answer: the first action's, in screenshot pixels. */
-function answerPoint(pred: Action | undefined): Point | undefined {
-  const p = pred?.point;
-  if (!p) return undefined;
-  if (p.space !== 'screenshot') {
-    throw new ForesightError('INTERNAL', `ScreenSpot: predictions must reach the suite in screenshot pixels, got a '${p.space}' point`);
-  }
-  return { x: p.x, y: p.y };
+/** The point scored for an answer: the first action's, whatever its type, in the space it was written in. */
+function answerPoint(pred: Action | undefined): SpacePoint | undefined {
+  return pred?.point;
 }
+
+const NO_POINT = 'the answer has no point (the script\'s "wrong format")';
 
 function sampleOf(t: StepTruth<ScreenSpotGold>, variant: ScreenSpotVariant): ScreenSpotSample {
   const g = t.gold;
@@ -119,6 +117,7 @@ function writePredictionsFor(variant: ScreenSpotVariant) {
       .map((s) => {
         const g = s.gold;
         const p = answerPoint(s.prediction);
+        const px = p ? convertPoint(p, 'screenshot', replayGeometry(s.imageWidth, s.imageHeight)) : undefined;
         return {
           id: s.id,
           img_filename: g.imgFilename,
@@ -129,8 +128,8 @@ function writePredictionsFor(variant: ScreenSpotVariant) {
           ...(g.application !== undefined ? { application: g.application } : {}),
           ...(g.dataSource !== undefined ? { data_source: g.dataSource } : {}),
           bbox: nativeBox(g.box, variant),
-          pred: p ? [p.x, p.y] : null,
-          correctness: p ? (pointInBox(p, g.box) ? 'correct' : 'wrong') : 'wrong_format',
+          pred: px ? [px.x, px.y] : null,
+          correctness: p ? (s.score.success ? 'correct' : 'wrong') : 'wrong_format',
         };
       });
     const path = join(outDir, `${variant}.json`);
@@ -183,9 +182,13 @@ function suiteFor(variant: ScreenSpotVariant, title: string): ReplaySuite<Screen
     async count(dataPath, opts) {
       return (await loadScreenSpot(dataPath, variant, opts.limit !== undefined ? { limit: opts.limit } : {})).length;
     },
+    // The scripts read a point out of any answer, so any action's target is grounded and scored.
+    scoresTarget: () => true,
     score(pred, truth) {
       const p = answerPoint(pred);
-      return { success: p !== undefined && pointInBox(p, truth.gold.box), metrics: { answered: p !== undefined } };
+      if (!p) return { success: false, metrics: { answered: false }, reason: NO_POINT };
+      const hit = pointInBox(normalizedPoint(p, truth.imageWidth, truth.imageHeight), truth.gold.box, truth.imageWidth, truth.imageHeight);
+      return { success: hit, metrics: { answered: true } };
     },
     summarize: summarizeFor(variant),
     writePredictions: writePredictionsFor(variant),
