@@ -344,10 +344,12 @@ class StepRunner {
     if (first) {
       if (POINTED_ACTIONS.has(first.action_type)) {
         try {
-          grounding = await this.grounder.ground({ action: first, observation }, signal);
+          grounding = await this.retryEndpoint(() => this.grounder.ground({ action: first, observation }, signal), signal);
           prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
+          // A failing grounder endpoint says nothing about the model: stop, do not score a miss.
+          if (isForesightError(e) && TRANSIENT.has(e.code)) throw e;
           groundingError = toErrorInfo(e);
           const { point: _p, end_point: _e, ...rest } = first;
           prediction = rest;
@@ -395,13 +397,18 @@ class StepRunner {
           ...(feedback !== undefined ? { feedback } : {}),
         }
       : undefined;
+    return this.retryEndpoint(() => this.planner.plan(step, { horizon: this.opts.horizon, ...(request ? { request } : {}) }, signal), signal);
+  }
+
+  /** Endpoint trouble is retried with back-off; a fault a retry cannot cure (a 401, say) is not. */
+  private async retryEndpoint<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
       try {
-        return await this.planner.plan(step, { horizon: this.opts.horizon, ...(request ? { request } : {}) }, signal);
+        return await call();
       } catch (e) {
         if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
-        if (!isForesightError(e) || !TRANSIENT.has(e.code) || attempt >= ENDPOINT_RETRIES) throw e;
+        if (!isForesightError(e) || !TRANSIENT.has(e.code) || e.details?.retryable === false || attempt >= ENDPOINT_RETRIES) throw e;
         await abortableSleep(1000 * 2 ** attempt, signal, () => new ForesightError('STOPPED', 'The run was stopped'));
       }
     }
