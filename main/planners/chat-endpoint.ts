@@ -217,7 +217,8 @@ export class ChatEndpoint {
   /** A complete body: an error status, something that is not a chat completion, or the answer. */
   private interpret(status: number, contentType: string, text: string): Omit<ChatAnswer, 'attempts'> {
     const trimmed = text.trim();
-    const looksHtml = /text\/html/i.test(contentType) || /^<(!doctype|html|head|body|\?xml)/i.test(trimmed);
+    // By its first bytes, or by its content type unless the bytes are JSON after all.
+    const looksHtml = /^<(!doctype|html|head|body|\?xml)/i.test(trimmed) || (/text\/html/i.test(contentType) && !/^[{[]/.test(trimmed));
     if (status < 200 || status > 299) {
       const retryable = status >= 500 || RETRYABLE_4XX.has(status) || status < 200;
       const said = looksHtml ? `an HTML page: ${show(trimmed)}` : (errorMessageOf(trimmed) ?? (trimmed ? show(trimmed) : 'an empty body'));

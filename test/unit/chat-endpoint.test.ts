@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { isForesightError, type ForesightError } from '../../common/errors.ts';
 import type { Observation } from '../../common/ports.ts';
 import { ChatEndpoint, type EndpointFault } from '../../main/planners/chat-endpoint.ts';
@@ -154,4 +155,14 @@ test('the grounder: a stall and a body that is not JSON are ENDPOINT_ERROR withi
     );
     assert.ok(performance.now() - t0 < BOUND);
   }
+});
+
+test('a run-long kill signal keeps no listener from finished requests', async () => {
+  replies = () => 'ok';
+  const kill = new AbortController();
+  const e = endpoint();
+  for (let i = 0; i < 50; i++) await e.complete(body, kill.signal);
+  replies = () => ({ status: 500, body: { error: { message: 'x' } } });
+  await assert.rejects(e.complete(body, kill.signal));
+  assert.equal(getEventListeners(kill.signal, 'abort').length, 0);
 });
