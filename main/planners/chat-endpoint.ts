@@ -183,8 +183,9 @@ export class ChatEndpoint {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
+      // The first bytes, for a message about a body that never ends (concatenated only while short).
+      if (progress.received < SHOW) progress.head = Buffer.concat(chunks).subarray(0, SHOW).toString('utf8');
       progress.received += value.byteLength;
-      if (progress.head.length < SHOW) progress.head = Buffer.concat(chunks).subarray(0, SHOW).toString('utf8');
       if (progress.received > max) {
         controller.abort();
         throw this.fault('too_large', `sent a body of more than ${max} bytes, far more than any answer`, { receivedBytes: progress.received }, false);
