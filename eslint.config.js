@@ -42,9 +42,9 @@ const LAYERS = [
     folder: 'main/grounders/',
     may: ['common/'],
     // An `openai:` grounder calls the same kind of endpoint as an `openai:` planner: it shares the
-    // endpoint spec and the mapping of endpoint failures to error codes, nothing else.
-    except: ['main/planners/endpoint', 'main/planners/openai-planner.ts'],
-    why: 'grounders depend on common/ and, from main/planners/, only on the endpoint modules (endpoint*.ts, openai-planner.ts)',
+    // endpoint spec and the chat-completion client (deadline, fault classification), nothing else.
+    except: ['main/planners/endpoint-spec.ts', 'main/planners/chat-endpoint.ts'],
+    why: 'grounders depend on common/ and, from main/planners/, only on the endpoint modules (endpoint-spec.ts, chat-endpoint.ts)',
   },
   { folder: 'main/replay/', may: ['common/', 'store/', 'main/planners/', 'main/grounders/'], why: 'the benchmark replay never touches the desktop; it uses planners, grounders and the store' },
   {

@@ -5,8 +5,10 @@
 export const ERROR_CODES = [
   'BAD_INPUT', // a value given by the user or a caller is out of range or malformed
   'PARSE_ERROR', // model output did not follow the expected format
-  'ENDPOINT_UNREACHABLE', // model endpoint did not answer (connection refused, DNS, timeout)
-  'ENDPOINT_ERROR', // model endpoint answered with an error status
+  'ENDPOINT_UNREACHABLE', // the app's own server did not answer (the renderer's transport)
+  // A model endpoint failed: refused, timed out (headers or body), an error status, or a body that
+  // is no chat completion (not JSON, truncated, no choices, null content); details.fault says which.
+  'ENDPOINT_ERROR',
   'GROUNDING_FAILED', // no point could be found for a step instruction
   'OUT_OF_SCREEN', // an action would land outside every display
   'DISPLAY_UNAVAILABLE', // no display to capture or act on

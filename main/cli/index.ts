@@ -59,8 +59,9 @@ interface RunOptions {
 async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
-  const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
-  const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
+  // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
+  const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
+  const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
   const store = openStore(o.db);
   const desktop = await createDesktop({
     killHotkey: o.killKey,
@@ -135,9 +136,9 @@ export function buildProgram(): Command {
     .option('--db <file>', `episode database (default ${defaultDbPath()})`)
     .option('--max-steps <n>', 'step budget', int('--max-steps', 1), DEFAULT_AGENT_CONFIG.maxSteps)
     .option('--horizon <k>', 'steps to forecast each time', int('--horizon', 1), DEFAULT_AGENT_CONFIG.horizon)
-    .option('--retries <n>', 're-ask a malformed answer this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
+    .option('--retries <n>', 're-ask a malformed answer, and resend a failed model request, this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
     .option('--api-key <key>', 'API key of the model endpoint (default: $FORESIGHT_API_KEY)')
-    .option('--timeout <ms>', 'model request timeout', int('--timeout', 1), 120_000)
+    .option('--timeout <ms>', 'deadline of each model request, response headers and body', int('--timeout', 1), 120_000)
     .option('--kill-key <combo>', 'global hotkey that stops the agent', 'ctrl+alt+k')
     .option('--display <id>', 'display to observe (default: the primary one)')
     .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
@@ -193,7 +194,7 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'folder of the run: run.sqlite, summary.json, report.html, predictions/')
     .option('--fresh', 'discard what --out holds and start over')
     .option('--api-key <key>', 'API key of the model endpoint (default: $FORESIGHT_API_KEY)')
-    .option('--timeout <ms>', 'model request timeout', int('--timeout', 1), 120_000)
+    .option('--timeout <ms>', 'deadline of each model request, response headers and body', int('--timeout', 1), 120_000)
     .option('--json', 'print the summary as JSON')
     .action(async (opts: BenchRunCliOptions) => {
       const { benchRunCommand } = await import('./bench.ts');

@@ -6,7 +6,10 @@ import { OpenAIGrounder } from './openai.ts';
 
 export interface GrounderOptions {
   apiKey?: string;
+  /** The deadline of each model request, headers and body. */
   timeoutMs?: number;
+  /** Endpoint faults are retried this many times (default 0). */
+  retries?: number;
 }
 
 export const GROUNDER_FORMS = [
@@ -24,6 +27,7 @@ export function createGrounder(spec: string, opts: GrounderOptions = {}): Ground
     return new OpenAIGrounder(s, {
       ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
     });
   }
   throw new ForesightError('BAD_INPUT', `Unknown grounder "${spec}". Use one of: ${GROUNDER_FORMS.join('; ')}.`);

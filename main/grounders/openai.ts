@@ -8,22 +8,25 @@
  *   processor resized it (smart_resize: both sides multiples of 28 within a pixel budget),
  *   often as JSON `{"point_2d": [x, y]}` or `[{"bbox_2d": [x1, y1, x2, y2]}]`.
  */
-import OpenAI from 'openai';
 import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
 import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
 import { smartResize as smartResizeImage } from '../../common/forecast-parser.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
 import { parseEndpointSpec } from '../planners/endpoint-spec.ts';
-import { toEndpointError } from '../planners/openai-planner.ts';
-import { withScopedSignal } from '../../common/sleep.ts';
+import { ChatEndpoint } from '../planners/chat-endpoint.ts';
 
 export const GROUNDING_CONVENTIONS = ['uitars', 'qwen25vl'] as const;
 export type GroundingConvention = (typeof GROUNDING_CONVENTIONS)[number];
 
 export interface OpenAIGrounderOptions {
   apiKey?: string;
+  /** The deadline of each request, headers and body (default 60 s). */
   timeoutMs?: number;
+  /** Endpoint faults are retried this many times (default 0). */
+  retries?: number;
+  /** The wait before retry n; default 1 s, 2 s, 4 s, … (tests shorten it). */
+  backoffMs?: (retry: number) => number;
   /** Overrides `?convention=` of the spec and the guess from the model name. */
   convention?: GroundingConvention;
   maxTokens?: number;
@@ -126,16 +129,14 @@ export class OpenAIGrounder implements Grounder {
   readonly id: string;
   readonly speculative = false;
   readonly convention: GroundingConvention;
-  private readonly client: OpenAI;
+  private readonly endpoint: ChatEndpoint;
   private readonly model: string;
-  private readonly baseURL: string;
   private readonly resize: SmartResizeOptions;
 
   constructor(spec: string, private readonly opts: OpenAIGrounderOptions = {}) {
     const parsed = parseEndpointSpec(spec);
     this.id = spec;
     this.model = parsed.model;
-    this.baseURL = parsed.baseURL;
     const fromSpec = parsed.options.convention;
     if (fromSpec !== undefined && !(GROUNDING_CONVENTIONS as readonly string[]).includes(fromSpec)) {
       throw new ForesightError('BAD_INPUT', `Unknown grounding convention "${fromSpec}"; use ${GROUNDING_CONVENTIONS.join(' or ')}`);
@@ -144,11 +145,12 @@ export class OpenAIGrounder implements Grounder {
     const minPixels = opts.minPixels ?? positiveInt(parsed.options.min_pixels, 'min_pixels');
     const maxPixels = opts.maxPixels ?? positiveInt(parsed.options.max_pixels, 'max_pixels');
     this.resize = { ...(minPixels ? { minPixels } : {}), ...(maxPixels ? { maxPixels } : {}) };
-    this.client = new OpenAI({
+    this.endpoint = new ChatEndpoint({
       baseURL: parsed.baseURL,
-      apiKey: opts.apiKey ?? 'none',
-      timeout: opts.timeoutMs ?? 60_000,
-      maxRetries: 0,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
+      ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+      ...(opts.backoffMs !== undefined ? { backoffMs: opts.backoffMs } : {}),
     });
   }
 
@@ -176,31 +178,24 @@ export class OpenAIGrounder implements Grounder {
     }
     const image = `data:image/png;base64,${Buffer.from(observation.png).toString('base64')}`;
     const t0 = performance.now();
-    let raw: string;
-    try {
-      const res = await withScopedSignal(signal, (scoped) =>
-        this.client.chat.completions.create(
+    const answer = await this.endpoint.complete(
+      {
+        model: this.model,
+        temperature: 0,
+        max_tokens: this.opts.maxTokens ?? 256,
+        messages: [
           {
-            model: this.model,
-            temperature: 0,
-            max_tokens: this.opts.maxTokens ?? 256,
-            messages: [
-              {
-                role: 'user',
-                content: [
-                  { type: 'image_url', image_url: { url: image } },
-                  { type: 'text', text: this.prompt(action) },
-                ],
-              },
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: image } },
+              { type: 'text', text: this.prompt(action) },
             ],
           },
-          { signal: scoped },
-        ),
-      );
-      raw = res.choices[0]?.message?.content ?? '';
-    } catch (e) {
-      throw toEndpointError(e, this.baseURL);
-    }
+        ],
+      },
+      signal,
+    );
+    const raw = answer.content;
     const parsed = parseGroundingAnswer(raw);
     if (!parsed) {
       throw new ForesightError('PARSE_ERROR', `The grounding model answered without a point: ${JSON.stringify(raw.slice(0, 300))}`, {

@@ -6,7 +6,10 @@ import { ScriptPlanner } from './script-planner.ts';
 
 export interface PlannerOptions {
   apiKey?: string;
+  /** The deadline of each model request, headers and body. */
   timeoutMs?: number;
+  /** Endpoint faults are retried this many times (default 0). */
+  retries?: number;
   format?: ForecastFormat;
 }
 

@@ -1,19 +1,24 @@
 /**
  * A planner behind any OpenAI-compatible chat endpoint (vLLM, SGLang, Ollama, LM Studio,
- * hosted providers), through the official SDK. It sends the instruction, the text history
- * and the current screenshot; it returns the raw answer, which the loop parses.
+ * hosted providers). It sends the instruction, the text history and the current screenshot;
+ * it returns the raw answer, which the loop parses. The request (one deadline per attempt,
+ * endpoint faults as ENDPOINT_ERROR, retries) is chat-endpoint.ts'.
  */
-import OpenAI from 'openai';
 import { FORECAST_FORMATS, type ForecastFormat } from '../../common/actions.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 import { parseEndpointSpec } from './endpoint-spec.ts';
 import { TRACER1_TEMPLATE, UITARS15_TEMPLATE, type PromptTemplate } from './prompts.ts';
-import { withScopedSignal } from '../../common/sleep.ts';
+import { ChatEndpoint } from './chat-endpoint.ts';
 
 export interface OpenAIPlannerOptions {
   apiKey?: string;
+  /** The deadline of each request, headers and body (default 120 s). */
   timeoutMs?: number;
+  /** Endpoint faults are retried this many times (default 0). */
+  retries?: number;
+  /** The wait before retry n; default 1 s, 2 s, 4 s, … (tests shorten it). */
+  backoffMs?: (retry: number) => number;
   /** Overrides the format chosen from the spec (`?format=`) or the model name. */
   format?: ForecastFormat;
   maxTokens?: number;
@@ -31,52 +36,28 @@ function chooseFormat(model: string, fromSpec: string | undefined, fromOpts: For
   return /ui-?tars/i.test(model) ? 'uitars-1.5' : 'tracer1';
 }
 
-export function toEndpointError(e: unknown, baseURL: string): ForesightError {
-  if (e instanceof ForesightError) return e;
-  if (e instanceof OpenAI.APIUserAbortError) return new ForesightError('STOPPED', 'The request to the model was stopped');
-  if (e instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ForesightError('TIMEOUT', `The model endpoint at ${baseURL} did not answer in time`);
-  }
-  if (e instanceof OpenAI.APIConnectionError) {
-    return new ForesightError(
-      'ENDPOINT_UNREACHABLE',
-      `Model endpoint unreachable at ${baseURL}: is the server running and the URL right? (${e.cause instanceof Error ? e.cause.message : e.message})`,
-      { baseURL },
-    );
-  }
-  if (e instanceof OpenAI.APIError) {
-    const body = JSON.stringify(e.error ?? e.message).slice(0, 400);
-    return new ForesightError('ENDPOINT_ERROR', `Model endpoint at ${baseURL} answered HTTP ${e.status ?? '?'}: ${body}`, {
-      baseURL,
-      status: e.status,
-    });
-  }
-  return new ForesightError('INTERNAL', e instanceof Error ? e.message : String(e));
-}
-
 export class OpenAIPlanner implements Planner {
   readonly id: string;
   readonly format: ForecastFormat;
-  private readonly client: OpenAI;
+  private readonly endpoint: ChatEndpoint;
   private readonly model: string;
-  private readonly baseURL: string;
   private readonly template: PromptTemplate;
 
   constructor(spec: string, private readonly opts: OpenAIPlannerOptions = {}) {
     const parsed = parseEndpointSpec(spec);
     this.id = spec;
     this.model = parsed.model;
-    this.baseURL = parsed.baseURL;
     this.format = chooseFormat(parsed.model, parsed.options.format, opts.format);
     if (this.format === 'uitars-1.0') {
       throw new ForesightError('BAD_INPUT', 'Live planning with UI-TARS 1.0 is not supported; use format=uitars-1.5 or tracer1');
     }
     this.template = this.format === 'tracer1' ? TRACER1_TEMPLATE : UITARS15_TEMPLATE;
-    this.client = new OpenAI({
+    this.endpoint = new ChatEndpoint({
       baseURL: parsed.baseURL,
-      apiKey: opts.apiKey ?? 'none',
-      timeout: opts.timeoutMs ?? 120_000,
-      maxRetries: 0,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
+      ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+      ...(opts.backoffMs !== undefined ? { backoffMs: opts.backoffMs } : {}),
     });
   }
 
@@ -86,32 +67,25 @@ export class OpenAIPlanner implements Planner {
     const user = this.template.user(input);
     const image = `data:image/png;base64,${Buffer.from(req.observation.png).toString('base64')}`;
     const t0 = performance.now();
-    let raw: string;
-    try {
-      const res = await withScopedSignal(signal, (scoped) =>
-        this.client.chat.completions.create(
+    const answer = await this.endpoint.complete(
+      {
+        model: this.model,
+        temperature: this.opts.temperature ?? 0,
+        max_tokens: this.opts.maxTokens ?? 2048,
+        messages: [
+          { role: 'system', content: system },
           {
-            model: this.model,
-            temperature: this.opts.temperature ?? 0,
-            max_tokens: this.opts.maxTokens ?? 2048,
-            messages: [
-              { role: 'system', content: system },
-              {
-                role: 'user',
-                content: [
-                  { type: 'text', text: user },
-                  { type: 'image_url', image_url: { url: image } },
-                ],
-              },
+            role: 'user',
+            content: [
+              { type: 'text', text: user },
+              { type: 'image_url', image_url: { url: image } },
             ],
           },
-          { signal: scoped },
-        ),
-      );
-      raw = res.choices[0]?.message?.content ?? '';
-    } catch (e) {
-      throw toEndpointError(e, this.baseURL);
-    }
+        ],
+      },
+      signal,
+    );
+    const raw = answer.content;
     return {
       raw,
       format: this.format,

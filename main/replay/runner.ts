@@ -353,10 +353,12 @@ class StepRunner {
         try {
           // Grounded as what the benchmark scores: the element the step acts on, whatever its type.
           const target: Action = POINTED_ACTIONS.has(first.action_type) ? first : { action_type: 'click', step_instruction: first.step_instruction };
-          grounding = await this.grounder.ground({ action: target, observation }, signal);
+          grounding = await this.retryEndpoint(() => this.grounder.ground({ action: target, observation }, signal), signal);
           prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
+          // A failing grounder endpoint says nothing about the model: stop, do not score a miss.
+          if (isForesightError(e) && TRANSIENT.has(e.code)) throw e;
           groundingError = toErrorInfo(e);
           const { point: _p, end_point: _e, ...rest } = first;
           prediction = rest;
@@ -406,13 +408,18 @@ class StepRunner {
           ...(feedback !== undefined ? { feedback } : {}),
         }
       : undefined;
+    return this.retryEndpoint(() => this.planner.plan(step, { horizon: this.opts.horizon, ...(request ? { request } : {}) }, signal), signal);
+  }
+
+  /** Endpoint trouble is retried with back-off; a fault a retry cannot cure (a 401, say) is not. */
+  private async retryEndpoint<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
       try {
-        return await this.planner.plan(step, { horizon: this.opts.horizon, ...(request ? { request } : {}) }, signal);
+        return await call();
       } catch (e) {
         if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
-        if (!isForesightError(e) || !TRANSIENT.has(e.code) || attempt >= ENDPOINT_RETRIES) throw e;
+        if (!isForesightError(e) || !TRANSIENT.has(e.code) || e.details?.retryable === false || attempt >= ENDPOINT_RETRIES) throw e;
         await abortableSleep(1000 * 2 ** attempt, signal, () => new ForesightError('STOPPED', 'The run was stopped'));
       }
     }

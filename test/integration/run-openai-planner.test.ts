@@ -1,7 +1,8 @@
 /**
  * Acceptance 3: the Save As task through `openai:` planners against an OpenAI-compatible
  * server on 127.0.0.1, once answering in the TraceR1 format and once in UI-TARS-1.5's. The
- * server records what it received: the screenshot, the text history and the prompt.
+ * server records what it received: the screenshot, the text history and the prompt. And an
+ * endpoint that sends its headers and then stalls: the run ends, within --timeout per attempt.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
 import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
-import { runCli } from '../harness/cli.ts';
+import { runCli, startCli } from '../harness/cli.ts';
+import { SqliteEpisodeStore } from '../../store/index.ts';
 import { startFakeOpenAI, userParts, type ChatRequest } from '../harness/fake-openai.ts';
 import { parseForecast, serializeTraceR1, smartResize } from '../../common/forecast-parser.ts';
 import { saveAsPlan, LINE } from '../fixtures/plans.ts';
@@ -131,6 +133,44 @@ test('UI-TARS-1.5 answers (one step, smart-resized pixel coordinates) drive the 
     assert.match(userParts(server.requests[4]!).text, /Step 3: hotkey ctrl\+shift\+s/);
     const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; answer?: string };
     assert.deepEqual([summary.status, summary.answer], ['finished', 'saved']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an endpoint that sends headers and then stalls ends the run with ENDPOINT_ERROR within --timeout × attempts', async () => {
+  const server = await startFakeOpenAI(() => ({ fault: 'stall' }));
+  const db = join(dir, 'stall.db');
+  const timeout = 1500;
+  try {
+    const run = startCli(
+      ['run', 'Anything', '--planner', `openai:${server.baseURL}#stalls`, '--grounder', 'none', '--db', db, '--timeout', String(timeout), '--retries', '1', '--json'],
+      desk.env,
+    );
+    await run.waitForLine(/"type":"observation"/);
+    const t0 = Date.now();
+    const res = await run.done;
+    const ms = Date.now() - t0;
+    assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
+    assert.doesNotMatch(res.stderr, /handles were left open/);
+    const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string; message: string; details?: { fault?: string } } };
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error.code, 'ENDPOINT_ERROR');
+    assert.equal(summary.error.details?.fault, 'timeout');
+    assert.match(summary.error.message, /sent its headers \(HTTP 200\) but not the whole body within 1500 ms/);
+    assert.match(summary.error.message, /2 attempts/);
+    assert.equal(server.requests.length, 2, 'sent once, then once more (--retries 1)');
+    // Two deadlines and one back-off of 1 s, plus the end of the run.
+    assert.ok(ms < 2 * timeout + 1000 + 2500, `the run ended ${ms} ms after its first observation`);
+    const store = SqliteEpisodeStore.open(db);
+    try {
+      const ep = store.getEpisode(store.listEpisodes({ limit: 1 })[0]!.id);
+      const forecasts = ep.steps[0]!.forecasts;
+      assert.equal(forecasts.length, 1, 'recorded once, not re-asked as a parse error');
+      assert.equal(forecasts[0]!.error?.code, 'ENDPOINT_ERROR');
+    } finally {
+      store.close();
+    }
   } finally {
     await server.close();
   }

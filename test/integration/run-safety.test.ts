@@ -144,7 +144,7 @@ test('a planner that repeats the same click is asked once to change course, then
   }
 });
 
-test('a dead endpoint fails the episode with ENDPOINT_UNREACHABLE naming the URL', async () => {
+test('a dead endpoint fails the episode with ENDPOINT_ERROR naming the URL', async () => {
   const server = await startFakeOpenAI(() => 'unused');
   const baseURL = server.baseURL;
   await server.close(); // nothing listens on that port any more
@@ -153,12 +153,12 @@ test('a dead endpoint fails the episode with ENDPOINT_UNREACHABLE naming the URL
   assert.equal(res.code, 1);
   const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string; message: string } };
   assert.equal(summary.status, 'failed');
-  assert.equal(summary.error.code, 'ENDPOINT_UNREACHABLE');
+  assert.equal(summary.error.code, 'ENDPOINT_ERROR');
   assert.ok(summary.error.message.includes(baseURL), summary.error.message);
   const store = SqliteEpisodeStore.open(db);
   try {
     const ep = store.getEpisode(store.listEpisodes({ limit: 1 })[0]!.id);
-    assert.equal(ep.steps[0]!.forecasts[0]!.error?.code, 'ENDPOINT_UNREACHABLE', 'the failed call is recorded');
+    assert.equal(ep.steps[0]!.forecasts[0]!.error?.code, 'ENDPOINT_ERROR', 'the failed call is recorded');
   } finally {
     store.close();
   }

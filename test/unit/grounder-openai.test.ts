@@ -5,13 +5,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Action } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Observation } from '../../common/ports.ts';
 import { OpenAIGrounder, parseGroundingAnswer, smartResize } from '../../main/grounders/openai.ts';
-import { startFakeOpenAI, userParts, type FakeOpenAI, type Reply } from '../harness/fake-openai.ts';
+import { closedPortURL, startFakeOpenAI, userParts, type FakeOpenAI, type Reply } from '../harness/fake-openai.ts';
 import { renderScreen } from '../fixtures/grounders/screens.ts';
 
 let server: FakeOpenAI;
@@ -124,17 +122,11 @@ test('errors: junk is PARSE_ERROR, out-of-range points hint at the convention, H
   await assert.rejects(groundWith("click(start_box='(1,1)')", spec, click('type hi', 'type')), (e) => isForesightError(e, 'BAD_INPUT'));
 });
 
-test('a dead endpoint is ENDPOINT_UNREACHABLE and names the URL', async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-  const url = `http://127.0.0.1:${port}/v1`;
+test('a dead endpoint is ENDPOINT_ERROR (refused) and names the URL', async () => {
+  const url = await closedPortURL();
   await assert.rejects(new OpenAIGrounder(`openai:${url}#ui-tars-7b`, { timeoutMs: 5000 }).ground({ action: click("click 'x'"), observation }, signal), (e) => {
-    assert.ok(isForesightError(e, 'ENDPOINT_UNREACHABLE'), String(e));
+    assert.ok(isForesightError(e, 'ENDPOINT_ERROR'), String(e));
+    assert.equal(e.details?.fault, 'refused');
     assert.match(e.message, new RegExp(url.replace(/[.]/g, '\\.')));
     assert.match(e.message, /server running/);
     return true;
