@@ -5,7 +5,7 @@
  */
 import { TERMINAL_ACTIONS, describeAction, type Forecast } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
-import { parseForecast } from '../../common/forecast-parser.ts';
+import { parseForecast } from '../../common/formats/index.ts';
 import type {
   ApprovalPolicy,
   EpisodeEnd,
