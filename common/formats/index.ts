@@ -38,22 +38,30 @@ export function modelFormat(id: ForecastFormat): ModelFormat {
   return FORMATS[id];
 }
 
+/** Reads a planner's answer in the given format: a validated Forecast, or a PARSE_ERROR that says what is wrong. */
 export function parseForecast(raw: string, format: ForecastFormat, ctx?: ParseContext): Forecast {
+  return readAnswer(modelFormat(format), raw, ctx);
+}
+
+/**
+ * `format.parse` with the guarantees every format shares (see the top of this file). Exported
+ * for tests that check those guarantees with a format of their own.
+ */
+export function readAnswer(format: ModelFormat, raw: string, ctx?: ParseContext): Forecast {
   if (typeof raw !== 'string') {
     throw new ForesightError('PARSE_ERROR', `the answer is not text (got ${typeof raw})`, { raw: '', problems: ['the answer is not text'] });
   }
-  const reader = modelFormat(format);
   if (raw.length > MAX_ANSWER_CHARS) {
     throw parseError(raw, [`the answer is ${count(raw.length)} characters long; at most ${count(MAX_ANSWER_CHARS)} are read`]);
   }
   try {
-    return reader.parse(raw, ctx);
+    return format.parse(raw, ctx);
   } catch (e) {
     if (e instanceof ForesightError) throw e;
     if (e instanceof LimitExceeded) throw parseError(raw, [e.message]);
     // A bug in a reader (or an engine limit such as a stack overflow): the answer is still only
     // an answer that could not be used, and the model may write a readable one next time.
     const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw parseError(raw, [`the answer could not be read (the ${format} reader failed: ${why})`], { internal: why });
+    throw parseError(raw, [`the answer could not be read (the ${format.id} reader failed: ${why})`], { internal: why });
   }
 }
