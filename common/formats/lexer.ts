@@ -201,10 +201,10 @@ export class RelaxedJson {
   near(pos = this.pos): string {
     const s = this.src;
     if (pos >= s.length) return 'at the end';
-    const stop = Math.min(s.length, pos + 200);
-    const nl = s.indexOf('\n', pos);
-    const line = s.slice(pos, nl >= 0 && nl < stop ? nl : stop).trim();
-    if (line === '') return stop < s.length && (nl < 0 || nl >= stop) ? 'at a long run of spaces' : 'at the end of a line';
+    const window = s.slice(pos, pos + 200);
+    const nl = window.indexOf('\n');
+    const line = (nl >= 0 ? window.slice(0, nl) : window).trim();
+    if (line === '') return nl < 0 && pos + window.length < s.length ? 'at a long run of spaces' : 'at the end of a line';
     return `at ${JSON.stringify(clip(line.replace(/\s+/g, ' '), 30))}`;
   }
 
@@ -400,14 +400,16 @@ export class RelaxedJson {
 
   /** The text between `from` and `to` with its escapes resolved; an unknown escape ("C:\Users") keeps its backslash. */
   private decode(from: number, to: number): string {
-    const s = this.src;
+    // The slice first: indexOf on the whole text would look past `to`, to the end, each time.
+    const s = this.src.slice(from, to);
+    let p = s.indexOf('\\');
+    if (p < 0) return s;
     let out = '';
-    let seg = from;
-    let p = s.indexOf('\\', from);
-    while (p >= 0 && p < to) {
+    let seg = 0;
+    while (p >= 0) {
       out += s.slice(seg, p);
       const e = s[p + 1]!;
-      if (e === 'u' && p + 6 <= to && [2, 3, 4, 5].every((i) => isHex(s.charCodeAt(p + i)))) {
+      if (e === 'u' && p + 6 <= s.length && [2, 3, 4, 5].every((i) => isHex(s.charCodeAt(p + i)))) {
         out += String.fromCharCode(parseInt(s.slice(p + 2, p + 6), 16));
         seg = p + 6;
       } else {
@@ -416,7 +418,7 @@ export class RelaxedJson {
       }
       p = s.indexOf('\\', seg);
     }
-    return out + s.slice(seg, to);
+    return out + s.slice(seg);
   }
 
   /** Numbers, true/false/null (and Python's spellings), or a bare word taken as text. */

@@ -228,18 +228,17 @@ class ArgReader {
   }
 
   private unescape(from: number, to: number): string {
-    const s = this.src;
+    // The slice first: indexOf on the whole text would look past `to`, to the end, each time.
+    const s = this.src.slice(from, to);
     let out = '';
-    let seg = from;
-    let p = s.indexOf('\\', from);
-    while (p >= 0 && p < to) {
+    let seg = 0;
+    for (let p = s.indexOf('\\'); p >= 0; p = s.indexOf('\\', seg)) {
       out += s.slice(seg, p);
       const e = s[p + 1]!;
       out += ESCAPES.get(e) ?? `\\${e}`;
       seg = p + 2;
-      p = s.indexOf('\\', seg);
     }
-    return out + s.slice(seg, to);
+    return out + s.slice(seg);
   }
 }
 
