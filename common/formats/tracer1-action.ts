@@ -17,7 +17,7 @@ import {
 import type { CoordSpace, SpacePoint } from '../coords.ts';
 import { isForesightError } from '../errors.ts';
 import { parseKeyCombo } from '../keys.ts';
-import { MAX_WAIT_MS, count, type ParseContext, type Problems } from './format.ts';
+import { MAX_WAIT_MS, clip, count, type ParseContext, type Problems } from './format.ts';
 import { RelaxedJson, SyntaxProblem, describe, isObject, type Json, type JsonObject } from './lexer.ts';
 
 /** Spellings of action types seen in model output, squashed with `squashName`. */
@@ -112,7 +112,7 @@ function actionTypeOf(name: string): ActionType | undefined {
 }
 
 function unknownActionMessage(name: string): string {
-  return `unknown action_type ${JSON.stringify(name)} (expected one of ${ACTION_TYPES.join(', ')})`;
+  return `unknown action_type ${JSON.stringify(clip(name, 60))} (expected one of ${ACTION_TYPES.join(', ')})`;
 }
 
 const DONE_WORDS = new Set(['done', 'complete', 'completed', 'finished', 'success']);
@@ -172,7 +172,7 @@ export function readStep(o: JsonObject, where: string, problems: Problems, ctx: 
   else if (typeof s !== 'string') problems.add(where, `"status" must be "done" or "not done", found ${describe(s)}`);
   else {
     status = statusOf(s);
-    if (!status) problems.add(where, `"status" is ${JSON.stringify(s)}; expected "done" or "not done"`);
+    if (!status) problems.add(where, `"status" is ${JSON.stringify(clip(s, 60))}; expected "done" or "not done"`);
   }
 
   if (problems.list.length > before || !action || !status) return undefined;
@@ -219,7 +219,7 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
         keys = parseKeyCombo(input);
       } catch (e) {
         if (!isForesightError(e)) throw e;
-        bad(`"${k.name}": ${e.message}`);
+        bad(`"${k.name}": ${clip(e.message, 200)}`);
       }
     }
   }

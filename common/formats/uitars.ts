@@ -381,7 +381,7 @@ function uiTarsStep(
         keys = parseKeyCombo(key.trim().split(/\s+/));
       } catch (e) {
         if (!isForesightError(e)) throw e;
-        bad(`key: ${e.message}`);
+        bad(`key: ${clip(e.message, 200)}`);
       }
     }
   }

@@ -119,6 +119,24 @@ describe('limits', () => {
     assert.match(parseError(wait('"seconds": 1e300')).message, /is longer than the longest allowed/);
   });
 
+  test('a message quotes only a short piece of a huge value (it goes back to the model as feedback)', () => {
+    const huge = 'x'.repeat(100_000);
+    const cases: Array<[string, ForecastFormat]> = [
+      [`<answer>Step 1: "screenshot_abstraction": "", "action": {"action_type": "wait"}, "status": "${huge}"</answer>`, 'tracer1'],
+      [`<answer>Step 1: "screenshot_abstraction": "", "action": {"action_type": "${huge}"}, "status": "done"</answer>`, 'tracer1'],
+      [`<answer>Step 1: "screenshot_abstraction": "", "action": {"action_type": "hotkey", "keys": "ctrl+${huge}"}, "status": "done"</answer>`, 'tracer1'],
+      [`<answer>Step 1: "${huge}" "screenshot_abstraction": ""</answer>`, 'tracer1'],
+      [`Action: hotkey(key='ctrl ${huge}')`, 'uitars-1.0'],
+      [`Action: ${huge}(start_box='(1,2)')`, 'uitars-1.0'],
+      [`Action: scroll(direction='${huge}')`, 'uitars-1.0'],
+      [`Action: click(start_box='${huge}')`, 'uitars-1.0'],
+    ];
+    for (const [raw, format] of cases) {
+      const e = parseError(raw, format);
+      assert.ok(e.message.length < 600, `${format}: a message of ${e.message.length} characters: ${e.message.slice(0, 200)}`);
+    }
+  });
+
   test('a limit error keeps the raw answer (cut to 4,000 characters) and names the limit once', () => {
     const raw = `<answer>${'['.repeat(5120)}</answer>`;
     const e = parseError(raw);
@@ -137,6 +155,21 @@ describe('the registry', () => {
       if (f.prompt.template !== undefined) assert.ok(TEMPLATES[f.prompt.template], `${id}: template ${f.prompt.template}`);
     }
     assert.throws(() => modelFormat('uitars-9' as ForecastFormat), (e: unknown) => isForesightError(e, 'BAD_INPUT') && /use one of tracer1, uitars-1.0, uitars-1.5/.test(e.message));
+  });
+
+  test("a live planner asks with the prompt its format's contract names, and refuses a format no prompt asks for", async () => {
+    const { OpenAIPlanner } = await import('../../main/planners/openai-planner.ts');
+    const spec = (format: string) => `openai:http://127.0.0.1:9/v1#some-model?format=${format}`;
+    for (const f of MODEL_FORMATS) {
+      if (f.prompt.template === undefined) {
+        assert.throws(
+          () => new OpenAIPlanner(spec(f.id)),
+          (e: unknown) => isForesightError(e, 'BAD_INPUT') && e.message === `Live planning with ${f.id} is not supported (no prompt asks for it); use format=tracer1 or uitars-1.5`,
+        );
+      } else {
+        assert.equal(new OpenAIPlanner(spec(f.id)).format, f.id);
+      }
+    }
   });
 
   test('each format reads back what it writes', () => {
