@@ -8,7 +8,7 @@
  * are found with one backward pass over the text (`StepMarkers`), and the search for a string's
  * closing quote remembers its last answer, so no stretch of text is scanned twice by it.
  */
-import { MAX_NESTING_DEPTH, clip, count } from './format.ts';
+import { MAX_NESTING_DEPTH, clip } from './format.ts';
 
 export type Json = string | number | boolean | null | Json[] | JsonObject;
 export interface JsonObject {
@@ -444,9 +444,4 @@ export class RelaxedJson {
     const literal = LITERALS.get(word);
     return literal !== undefined ? literal : word;
   }
-}
-
-/** "more than N …" with N written for people; used by the limit messages. */
-export function moreThan(limit: number, what: string): string {
-  return `more than ${count(limit)} ${what}`;
 }
