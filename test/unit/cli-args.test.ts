@@ -93,7 +93,7 @@ test('usage errors exit 2 and say what is wrong', async () => {
     [['run', 'save it'], /required option '--planner <spec>' not specified/],
     [['run', '--planner', 'script:plan.txt'], /missing required argument 'task'/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--max-steps', '0'], /--max-steps must be a whole number ≥ 1/],
-    [['run', 'save it', '--planner', 'script:plan.txt', '--horizon', 'five'], /--horizon must be a whole number ≥ 1/],
+    [['run', 'save it', '--planner', 'script:plan.txt', '--horizon', 'five'], /--horizon must be a whole number from 1 to 100/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--approve', 'sometimes'], /'sometimes' is invalid\. Allowed choices are never, each, forecast/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--frobnicate'], /unknown option '--frobnicate'/],
     [['fly', 'to the moon'], /unknown command 'fly'/],
@@ -171,7 +171,7 @@ test('planner factory: the answer format follows the spec, then the model name',
   assert.equal(createPlanner('openai:http://127.0.0.1:8000/v1#qwen', { format: 'uitars-1.5' }).format, 'uitars-1.5');
   assert.throws(
     () => createPlanner('openai:http://127.0.0.1:8000/v1#ui-tars-7b?format=uitars-1.0'),
-    (e) => isForesightError(e, 'BAD_INPUT') && /UI-TARS 1\.0 is not supported/.test(e.message),
+    (e) => isForesightError(e, 'BAD_INPUT') && /Live planning with uitars-1\.0 is not supported/.test(e.message),
   );
   const planner = createPlanner('openai:http://127.0.0.1:8000/v1#qwen');
   assert.equal(planner.id, 'openai:http://127.0.0.1:8000/v1#qwen');
