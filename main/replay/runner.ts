@@ -370,11 +370,15 @@ class StepRunner {
     const score = this.suite.score(prediction, truth);
     const K = this.opts.horizon;
     const future = step.future.slice(0, K);
-    // TraceR1 answers get the prototype's reward on their very text (gui.py's reading: skipped
-    // steps, partial format credit); other formats have no such script and are scored parsed.
+    // A model's TraceR1 answer gets the prototype's reward on its very text (gui.py's reading:
+    // skipped steps, partial format credit). Other formats have no such script, and the oracle's
+    // answer is our own writing of the truth (its points are JSON objects, which gui.py's
+    // `{[^}]+}` cannot read): both are scored parsed.
     const lastAnswer = answers[answers.length - 1];
     const reward =
-      lastAnswer !== undefined && lastFormat === 'tracer1' ? prototypeReward(lastAnswer.raw, future) : trajectoryReward(forecast?.steps, future);
+      lastAnswer !== undefined && lastFormat === 'tracer1' && this.planner.id !== 'oracle'
+        ? prototypeReward(lastAnswer.raw, future)
+        : trajectoryReward(forecast?.steps, future);
     const horizon = horizonAccuracy(forecast?.steps, future, K).map((v) => (v === undefined ? null : v));
     this.store.recordStep({
       stepId: step.id,
