@@ -130,7 +130,14 @@ describe('Mind2Web loader and suite', () => {
     assert.deepEqual(steps.map((s) => s.index), [0, 1, 2, 4, 0, 1], 'the quoted value (a3) leaves a gap; the boxless ann-2 step is not counted');
     assert.deepEqual(steps.map((s) => s.gold.originalOp), ['CLICK', 'TYPE', 'SELECT', 'TYPE', 'HOVER', 'ENTER']);
     assert.deepEqual(steps.map((s) => s.gold.op), [4, 3, 2, 3, 4, 4]);
-    assert.deepEqual(steps[1]!.future[0]!.action, { action_type: 'type', step_instruction: '[button] target -> TYPE: New York', text: 'New York', point: pt(500, 115) });
+    // The true point is the centre of the box as SeeClick rounds it (3 decimals of the image), as 0–1.
+    assert.deepEqual(steps[1]!.future[0]!.action, {
+      action_type: 'type',
+      step_instruction: '[button] target -> TYPE: New York',
+      text: 'New York',
+      point: { space: 'norm1', x: (steps[1]!.gold.box[0] + steps[1]!.gold.box[2]) / 2, y: (steps[1]!.gold.box[1] + steps[1]!.gold.box[3]) / 2 },
+    });
+    assert.deepEqual(steps[1]!.gold.box.map((v) => Math.round(v * 1000)), [234, 100, 547, 130]);
     assert.equal(steps[2]!.future[0]!.action.value, 'Economy');
     assert.equal(steps[2]!.history.length, 2);
     // The skipped step is in the history (the script adds it before skipping) and in the future.

@@ -205,7 +205,10 @@ async function* taskSteps(rows: Prepared[], split: string): AsyncGenerator<Repla
     const width = meta.width ?? 0;
     const height = meta.height ?? 0;
     const text = scriptValue ?? value;
-    const point = { space: 'screenshot' as const, x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    // The true point where SeeClick's rule says hit: the centre of the box as the script rounds it
+    // (a 3 px box on a tall page can round to a line that the pixel centre misses), as 0–1.
+    const rounded = normBox(box.x, box.y, box.width, box.height, width, height);
+    const point = { space: 'norm1' as const, x: (rounded[0] + rounded[2]) / 2, y: (rounded[1] + rounded[3]) / 2 };
     const instruction = str(row.target_action_reprs) || `${M2W_OP_NAMES[num]} ${value}`.trim();
     const action: Action =
       num === 3
@@ -223,7 +226,7 @@ async function* taskSteps(rows: Prepared[], split: string): AsyncGenerator<Repla
         op: num,
         originalOp,
         value: text,
-        box: normBox(box.x, box.y, box.width, box.height, width, height),
+        box: rounded,
         pixelBox: box,
         annotationId: str(row.annotation_id),
         actionUid: str(row.action_uid),
