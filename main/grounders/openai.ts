@@ -9,7 +9,7 @@
  *   often as JSON `{"point_2d": [x, y]}` or `[{"bbox_2d": [x1, y1, x2, y2]}]`.
  */
 import OpenAI from 'openai';
-import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
+import { needsPoint, type Action } from '../../common/actions.ts';
 import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
 import { smartResize as smartResizeImage } from '../../common/forecast-parser.ts';
 import { ForesightError } from '../../common/errors.ts';
@@ -171,7 +171,7 @@ export class OpenAIGrounder implements Grounder {
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
     const { action, observation } = req;
-    if (!POINTED_ACTIONS.has(action.action_type)) {
+    if (!needsPoint(action)) {
       throw new ForesightError('BAD_INPUT', `A ${action.action_type} action needs no point; grounders only ground pointed actions`);
     }
     const image = `data:image/png;base64,${Buffer.from(observation.png).toString('base64')}`;

@@ -22,7 +22,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastStep } from '../../common/actions.ts';
+import { describeAction, needsPoint, wireActionSchema, type Action, type Forecast, type ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/forecast-parser.ts';
 import type { Grounder, Grounding, Observation, PlanReply } from '../../common/ports.ts';
@@ -342,15 +342,22 @@ class StepRunner {
     let groundingError: ErrorInfo | undefined;
     const first = forecast?.steps[0]?.action;
     if (first) {
-      if (POINTED_ACTIONS.has(first.action_type)) {
+      if (needsPoint(first)) {
         try {
           grounding = await this.grounder.ground({ action: first, observation }, signal);
-          prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
+          const g = grounding;
+          prediction =
+            first.action_type === 'drag'
+              ? { ...first, point: g.point, ...(g.endPoint ? { end_point: g.endPoint } : {}) }
+              : { ...first, point: g.point };
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
           groundingError = toErrorInfo(e);
-          const { point: _p, end_point: _e, ...rest } = first;
-          prediction = rest;
+          // No point: a miss, whatever the planner pointed at itself.
+          const bare = { ...first };
+          delete bare.point;
+          if (bare.action_type === 'drag') delete bare.end_point;
+          prediction = bare;
         }
       } else {
         prediction = first;
@@ -447,7 +454,7 @@ function blankObservation(step: ReplayStep): Observation {
 function scoredOf(rows: readonly BenchStepRow[]): ScoredStep[] {
   return rows.map((r) => ({
     ...(r.truth as StepTruth),
-    prediction: r.prediction as Action | undefined,
+    prediction: storedAction(r.prediction, r.stepId, 'prediction'),
     score: r.score as StepScore,
   }));
 }
@@ -525,12 +532,23 @@ function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
+/**
+ * An action kept in run.sqlite, read as the union (rows of older releases keep their old
+ * spellings, see wireActionSchema); a row that is not an action is reported, not guessed at.
+ */
+function storedAction(v: unknown, stepId: string, column: string): Action | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = wireActionSchema.safeParse(v);
+  if (r.success) return r.data;
+  throw new ForesightError('STORE_CORRUPT', `run.sqlite: the ${column} of step ${stepId} is not an action: ${r.error.issues[0]?.message ?? ''}`, { stepId });
+}
+
 /** Wrong steps listed in report.html. */
 const REPORT_MISSES = 50;
 
 function missOf(r: BenchStepRow): ReportMiss {
-  const truth = (r.future as ForecastStep[])[0]?.action;
-  const prediction = r.prediction as Action | undefined;
+  const truth = storedAction((r.future as { action?: unknown }[] | undefined)?.[0]?.action, r.stepId, 'future');
+  const prediction = storedAction(r.prediction, r.stepId, 'prediction');
   const why = (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message;
   return {
     id: r.stepId,

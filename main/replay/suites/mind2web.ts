@@ -26,7 +26,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../../../common/actions.ts';
+import { plannerPoint, type Action } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import { MIND2WEB_SPLITS, countMind2Web, loadMind2Web, type Mind2WebGold } from '../loaders/mind2web.ts';
 import { M2W_OP_NAMES, scoreMind2WebStep, summarizeMind2Web, type M2wAnswer, type M2wOp, type M2wStepScore } from '../metrics/mind2web.ts';
@@ -35,24 +36,42 @@ import type { Breakdown, BreakdownRow, ReplaySuite, ScoredStep, StepScore, StepT
 
 export function toM2wAnswer(pred: Action | undefined, width: number, height: number): M2wAnswer {
   if (!pred) return { actionType: -1 };
-  if (pred.point && pred.point.space !== 'screenshot') {
-    throw new ForesightError('INTERNAL', `Mind2Web: predictions must reach the suite in screenshot pixels, got a '${pred.point.space}' point`);
+  const at = plannerPoint(pred);
+  if (at && at.space !== 'screenshot') {
+    throw new ForesightError('INTERNAL', `Mind2Web: predictions must reach the suite in screenshot pixels, got a '${at.space}' point`);
   }
-  const clickPoint = pred.point ? ([pred.point.x / width, pred.point.y / height] as const) : undefined;
+  const clickPoint = at ? ([at.x / width, at.y / height] as const) : undefined;
   const withPoint = (a: M2wAnswer): M2wAnswer => (clickPoint ? { ...a, clickPoint } : a);
   switch (pred.action_type) {
     case 'click':
     case 'move':
       return withPoint({ actionType: 4 });
     case 'key':
-      return withPoint({ actionType: pred.keys?.length === 1 && pred.keys[0] === 'enter' ? 4 : -1 });
+      return withPoint({ actionType: pred.keys.length === 1 && pred.keys[0] === 'enter' ? 4 : -1 });
     case 'select':
-      return withPoint({ actionType: 2, value: pred.value ?? pred.text ?? '' });
+      return withPoint({ actionType: 2, value: pred.value ?? '' });
     case 'type':
     case 'input_text':
-      return withPoint({ actionType: 3, value: pred.text ?? '' });
-    default:
+      return withPoint({ actionType: 3, value: pred.text });
+    // No Mind2Web operation: matches no op (the script's -1).
+    case 'double_click':
+    case 'right_click':
+    case 'drag':
+    case 'scroll':
+    case 'hotkey':
+    case 'wait':
+    case 'finished':
+    case 'call_user':
+    case 'fail':
+    case 'long_press':
+    case 'open_app':
+    case 'navigate_home':
+    case 'navigate_back':
+    case 'navigate_recent':
+    case 'tool_call':
       return withPoint({ actionType: -1 });
+    default:
+      return assertNever(pred, 'action');
   }
 }
 

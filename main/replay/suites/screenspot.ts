@@ -20,7 +20,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../../../common/actions.ts';
+import { plannerPoint, type Action } from '../../../common/actions.ts';
 import type { Point } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import {
@@ -51,7 +51,7 @@ export interface ScreenSpotGold {
 
 /** The point scored for an answer: the first action's, in screenshot pixels. */
 function answerPoint(pred: Action | undefined): Point | undefined {
-  const p = pred?.point;
+  const p = pred ? plannerPoint(pred) : undefined;
   if (!p) return undefined;
   if (p.space !== 'screenshot') {
     throw new ForesightError('INTERNAL', `ScreenSpot: predictions must reach the suite in screenshot pixels, got a '${p.space}' point`);
