@@ -18,15 +18,18 @@
 import {
   ACTION_TYPES,
   DIRECTIONS,
+  actionFromFields,
   coordSpaceSchema,
   forecastSchema,
   type Action,
+  type ActionFields,
   type ActionType,
   type Direction,
   type Forecast,
   type ForecastFormat,
   type ForecastStep,
   type StepStatus,
+  type ToolCall,
 } from './actions.ts';
 import type { CoordSpace, SpacePoint } from './coords.ts';
 import { ForesightError, isForesightError } from './errors.ts';
@@ -785,7 +788,7 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   const point = readPoint(f, ['point', 'coordinate', 'coordinates', 'position', 'start_point', 'start_box'], where, problems, ctx);
   const endPoint = readPoint(f, ['end_point', 'end_coordinate', 'end_coordinates', 'end_box'], where, problems, ctx);
 
-  let tool: Action['tool'];
+  let tool: ToolCall | undefined;
   const t = f.get('tool');
   const toolName = f.get('tool_name');
   if (t !== undefined || toolName !== undefined) tool = readTool(t, toolName, f, bad);
@@ -809,7 +812,7 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   if (type === 'tool_call' && tool === undefined && t === undefined && toolName === undefined) bad('a tool_call step needs "tool": {"name": "...", "arguments": {...}}');
 
   if (problems.list.length > before) return undefined;
-  const action: Action = { action_type: type, step_instruction: instruction };
+  const action: ActionFields = { action_type: type, step_instruction: instruction };
   if (text !== undefined) action.text = text;
   if (keys !== undefined) action.keys = keys;
   if (direction !== undefined) action.direction = direction;
@@ -821,7 +824,13 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   if (duration !== undefined) action.duration_ms = duration;
   if (value !== undefined) action.value = value;
   if (tool !== undefined) action.tool = tool;
-  return action;
+  // The union keeps the fields this type has (a click's "text" is dropped) and checks them.
+  const built = actionFromFields(action);
+  if (!built.ok) {
+    for (const p of built.problems) bad(p);
+    return undefined;
+  }
+  return built.action;
 }
 
 function readText(f: Map<string, Json>, names: readonly string[], label: string, bad: (m: string) => void): string | undefined {
@@ -909,7 +918,7 @@ function numbersIn(s: string): number[] {
   return (s.match(/[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/g) ?? []).map(Number);
 }
 
-function readTool(t: Json | undefined, toolName: Json | undefined, f: Map<string, Json>, bad: (m: string) => void): Action['tool'] {
+function readTool(t: Json | undefined, toolName: Json | undefined, f: Map<string, Json>, bad: (m: string) => void): ToolCall | undefined {
   let name: Json | undefined;
   let args: Json | undefined;
   if (isObject(t)) {
@@ -952,7 +961,7 @@ function readTool(t: Json | undefined, toolName: Json | undefined, f: Map<string
 /** The canonical TraceR1 answer: one line per step, JSON inside. parseForecast reads it back exactly. */
 export function serializeTraceR1(steps: readonly ForecastStep[], thought?: string): string {
   const lines = steps.map((s, i) => {
-    const a = s.action;
+    const a: ActionFields = s.action;
     const ordered: Record<string, unknown> = { action_type: a.action_type };
     // Arguments in schema order, the words for the grounder last, as the prototype writes them.
     const optional = ['text', 'keys', 'direction', 'amount', 'point', 'end_point', 'answer', 'app', 'duration_ms', 'value', 'tool'] as const;
@@ -1263,7 +1272,7 @@ function uiTarsStep(
 
   const point = boxOf(['start_box', 'point', 'start_point', 'box']);
   const endPoint = boxOf(['end_box', 'end_point']);
-  const action: Action = { action_type: type, step_instruction: thought.replace(/\s+/g, ' ').trim() || call.text };
+  const action: ActionFields = { action_type: type, step_instruction: thought.replace(/\s+/g, ' ').trim() || call.text };
   if (point) action.point = point;
   if (endPoint) action.end_point = endPoint;
 
@@ -1303,7 +1312,12 @@ function uiTarsStep(
     else action.app = app;
   }
   if (problems.list.length > before) return undefined;
-  return { screenshot_abstraction: '', action, status: type === 'finished' ? 'done' : 'not done' };
+  const built = actionFromFields(action);
+  if (!built.ok) {
+    for (const p of built.problems) bad(p);
+    return undefined;
+  }
+  return { screenshot_abstraction: '', action: built.action, status: type === 'finished' ? 'done' : 'not done' };
 }
 
 // ------------------------------------------------------------------------- UI-TARS writing
@@ -1339,7 +1353,7 @@ const UITARS_PLAIN_CALLS: Partial<Record<ActionType, string>> = {
  * the step's abstraction, and `input_text` comes back as `type`.
  */
 export function serializeUiTars(step: ForecastStep, version: UiTarsVersion, thought?: string, ctx?: { imageWidth: number; imageHeight: number }): string {
-  const a = step.action;
+  const a: ActionFields = step.action;
   const box = (p: SpacePoint | undefined, what: string): string => {
     if (!p) throw new ForesightError('BAD_INPUT', `A ${a.action_type} step needs a ${what} to be written in UI-TARS format`);
     const { x, y } = uiTarsCoords(p, version, ctx);
