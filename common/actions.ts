@@ -54,8 +54,9 @@ export const actionSchema = z.discriminatedUnion('action_type', [
   member('scroll', { ...at, direction: z.enum(DIRECTIONS), amount: z.number().int().positive().optional() }),
   /** `point`: click there first (else type into whatever has the focus). */
   member('type', { ...at, text: textField }),
-  member('hotkey', { keys: keysField }),
-  member('key', { keys: keysField }),
+  /** `point`: the element the keys are meant for (Mind2Web's ENTER on an element); the desktop presses them where the focus is. */
+  member('hotkey', { ...at, keys: keysField }),
+  member('key', { ...at, keys: keysField }),
   member('wait', { duration_ms: durationField.optional() }),
   /** `answer`: the answer to the user's question, if the task asked one. */
   member('finished', { answer: z.string().optional() }),
@@ -135,7 +136,7 @@ const NEEDS_POINT = {
   move: true,
   long_press: true,
   select: true,
-  // May carry a point (scroll there, click before typing), but acts without one.
+  // May carry a point (scroll there, click before typing, the element a key is for), but act without one.
   scroll: false,
   type: false,
   input_text: false,
@@ -252,6 +253,7 @@ export function describeAction(a: Action): string {
     case 'hotkey':
     case 'key':
       parts.push(a.keys.join('+'));
+      point();
       break;
     case 'open_app':
       parts.push(a.app);
@@ -308,7 +310,7 @@ function identityOf(a: Action): ActionIdentity {
       return { args: canonical([a.text]), point: a.point };
     case 'hotkey':
     case 'key':
-      return { args: canonical(a.keys) };
+      return { args: canonical(a.keys), point: a.point };
     case 'wait':
       return { args: canonical([a.duration_ms]) };
     case 'finished':

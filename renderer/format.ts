@@ -68,6 +68,7 @@ export function actionArguments(a: Action): string[] {
     case 'hotkey':
     case 'key':
       out.push(a.keys.join('+'));
+      at(a.point, 'at');
       break;
     case 'open_app':
       if (a.app) out.push(a.app);
