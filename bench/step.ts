@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ForecastStep } from '../common/actions.ts';
-import { serializeTraceR1 } from '../common/forecast-parser.ts';
+import { serializeTraceR1 } from '../common/formats/index.ts';
 import type { EpisodeStore, Observer } from '../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode } from '../main/agent/loop.ts';
 import { createDesktop } from '../main/desktop/index.ts';

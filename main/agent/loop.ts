@@ -6,7 +6,7 @@
 import { describeAction, isTerminal, type Forecast, type TerminalAction } from '../../common/actions.ts';
 import { assertNever } from '../../common/assert.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
-import { parseForecast } from '../../common/forecast-parser.ts';
+import { parseForecast } from '../../common/formats/index.ts';
 import type {
   ApprovalPolicy,
   EpisodeEnd,
@@ -257,21 +257,27 @@ class EpisodeRun {
         store.recordForecast(stepId, { attempt, raw: '', error: toErrorInfo(err), latencyMs: 0, model: planner.id, history });
         throw err;
       }
+      let forecast: Forecast;
       try {
-        const forecast = parseForecast(reply.raw, reply.format, {
+        forecast = parseForecast(reply.raw, reply.format, {
           imageWidth: observation.geometry.imageWidth,
           imageHeight: observation.geometry.imageHeight,
         });
-        store.recordForecast(stepId, { attempt, raw: reply.raw, forecast, latencyMs: reply.latencyMs, model: reply.model, prompt: reply.prompt, history });
-        this.emit({ type: 'forecast', step, attempt, forecast, latencyMs: reply.latencyMs });
-        return forecast;
-      } catch (e) {
-        if (!isForesightError(e)) throw e;
+      } catch (caught) {
+        // parseForecast already turns a reader's own failure into PARSE_ERROR; whatever else
+        // escapes is still this answer's fault, not the episode's: keep the answer, ask again.
+        const e = isForesightError(caught)
+          ? caught
+          : new ForesightError('PARSE_ERROR', `the answer could not be read (${caught instanceof Error ? caught.message : String(caught)})`, { raw: reply.raw.slice(0, 4000) });
         lastError = e;
         store.recordForecast(stepId, { attempt, raw: reply.raw, error: e.toInfo(), latencyMs: reply.latencyMs, model: reply.model, prompt: reply.prompt, history });
         this.emit({ type: 'parse_error', step, attempt, error: e.toInfo() });
         fb = e.message;
+        continue;
       }
+      store.recordForecast(stepId, { attempt, raw: reply.raw, forecast, latencyMs: reply.latencyMs, model: reply.model, prompt: reply.prompt, history });
+      this.emit({ type: 'forecast', step, attempt, forecast, latencyMs: reply.latencyMs });
+      return forecast;
     }
     throw new ForesightError(
       'PARSE_ERROR',

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { ForesightError, isForesightError, toErrorInfo } from '../../common/errors.ts';
+import { MAX_FORECAST_STEPS } from '../../common/formats/index.ts';
 import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
 import { createPlanner } from '../planners/index.ts';
@@ -30,9 +31,11 @@ function openStore(db: string | undefined): SqliteEpisodeStore {
   return SqliteEpisodeStore.open(path);
 }
 
-const int = (name: string, min: number) => (v: string) => {
+const int = (name: string, min: number, max = Infinity) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidArgumentError(max === Infinity ? `${name} must be a whole number ≥ ${min}` : `${name} must be a whole number from ${min} to ${max}`);
+  }
   return n;
 };
 
@@ -134,7 +137,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--approve <policy>', 'ask a person: never, before each step, or when the forecast changes').choices([...APPROVAL_POLICIES]).default('never'))
     .option('--db <file>', `episode database (default ${defaultDbPath()})`)
     .option('--max-steps <n>', 'step budget', int('--max-steps', 1), DEFAULT_AGENT_CONFIG.maxSteps)
-    .option('--horizon <k>', 'steps to forecast each time', int('--horizon', 1), DEFAULT_AGENT_CONFIG.horizon)
+    .option('--horizon <k>', 'steps to forecast each time', int('--horizon', 1, MAX_FORECAST_STEPS), DEFAULT_AGENT_CONFIG.horizon)
     .option('--retries <n>', 're-ask a malformed answer this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
     .option('--api-key <key>', 'API key of the model endpoint (default: $FORESIGHT_API_KEY)')
     .option('--timeout <ms>', 'model request timeout', int('--timeout', 1), 120_000)
@@ -188,7 +191,7 @@ export function buildProgram(): Command {
     .option('--mode <mode>', 'androidcontrol, gui-odyssey: high (the goal only, default) or low (goal and step instruction)')
     .option('--limit <n>', 'replay only the first n steps', int('--limit', 1))
     .option('--concurrency <n>', 'steps planned at once', int('--concurrency', 1), 1)
-    .option('--horizon <k>', 'steps to forecast, scored against the true future', int('--horizon', 1), DEFAULT_AGENT_CONFIG.horizon)
+    .option('--horizon <k>', 'steps to forecast, scored against the true future', int('--horizon', 1, MAX_FORECAST_STEPS), DEFAULT_AGENT_CONFIG.horizon)
     .option('--retries <n>', 're-ask a malformed answer this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
     .requiredOption('--out <dir>', 'folder of the run: run.sqlite, summary.json, report.html, predictions/')
     .option('--fresh', 'discard what --out holds and start over')

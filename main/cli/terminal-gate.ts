@@ -5,7 +5,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { Forecast } from '../../common/actions.ts';
 import { ForesightError } from '../../common/errors.ts';
-import { parseForecast } from '../../common/forecast-parser.ts';
+import { parseForecast } from '../../common/formats/index.ts';
 import type { GateDecision, GateRequest, HumanGate } from '../../common/ports.ts';
 import { formatForecast } from './format.ts';
 

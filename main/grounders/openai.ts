@@ -11,7 +11,7 @@
 import OpenAI from 'openai';
 import { needsPoint, type Action } from '../../common/actions.ts';
 import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
-import { smartResize as smartResizeImage } from '../../common/forecast-parser.ts';
+import { QWEN25VL_MAX_PIXELS, QWEN25VL_MIN_PIXELS, smartResize as smartResizeImage } from '../../common/image-resize.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
 import { parseEndpointSpec } from '../planners/endpoint-spec.ts';
@@ -40,10 +40,6 @@ export interface SmartResizeOptions {
   minPixels?: number;
   maxPixels?: number;
 }
-
-/** Qwen2.5-VL's preprocessor_config.json defaults. */
-export const QWEN25VL_MIN_PIXELS = 56 * 56;
-export const QWEN25VL_MAX_PIXELS = 28 * 28 * 16384;
 
 /**
  * The size Qwen2-VL / Qwen2.5-VL processors resize an image to (qwen_vl_utils smart_resize):

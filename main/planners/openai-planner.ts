@@ -6,9 +6,10 @@
 import OpenAI from 'openai';
 import { FORECAST_FORMATS, type ForecastFormat } from '../../common/actions.ts';
 import { ForesightError } from '../../common/errors.ts';
+import { modelFormat } from '../../common/formats/index.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 import { parseEndpointSpec } from './endpoint-spec.ts';
-import { TRACER1_TEMPLATE, UITARS15_TEMPLATE, type PromptTemplate } from './prompts.ts';
+import { TEMPLATES, type PromptTemplate } from './prompts.ts';
 import { withScopedSignal } from '../../common/sleep.ts';
 
 export interface OpenAIPlannerOptions {
@@ -29,6 +30,12 @@ function chooseFormat(model: string, fromSpec: string | undefined, fromOpts: For
     return f as ForecastFormat;
   }
   return /ui-?tars/i.test(model) ? 'uitars-1.5' : 'tracer1';
+}
+
+/** The prompt template a format's contract names, if any. */
+function livePrompt(format: ForecastFormat): PromptTemplate | undefined {
+  const id = modelFormat(format).prompt.template;
+  return id === undefined ? undefined : TEMPLATES[id];
 }
 
 export function toEndpointError(e: unknown, baseURL: string): ForesightError {
@@ -68,10 +75,13 @@ export class OpenAIPlanner implements Planner {
     this.model = parsed.model;
     this.baseURL = parsed.baseURL;
     this.format = chooseFormat(parsed.model, parsed.options.format, opts.format);
-    if (this.format === 'uitars-1.0') {
-      throw new ForesightError('BAD_INPUT', 'Live planning with UI-TARS 1.0 is not supported; use format=uitars-1.5 or tracer1');
+    // The format says which prompt asks for it; one without a prompt is read from predictions only.
+    const template = livePrompt(this.format);
+    if (!template) {
+      const live = FORECAST_FORMATS.filter((f) => livePrompt(f) !== undefined);
+      throw new ForesightError('BAD_INPUT', `Live planning with ${this.format} is not supported (no prompt asks for it); use format=${live.join(' or ')}`);
     }
-    this.template = this.format === 'tracer1' ? TRACER1_TEMPLATE : UITARS15_TEMPLATE;
+    this.template = template;
     this.client = new OpenAI({
       baseURL: parsed.baseURL,
       apiKey: opts.apiKey ?? 'none',

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
-import { parseForecast, serializeTraceR1 } from '../../common/forecast-parser.ts';
+import { parseForecast, serializeTraceR1 } from '../../common/formats/index.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 
 export class ScriptPlanner implements Planner {

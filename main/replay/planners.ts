@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { FORECAST_FORMATS, type ForecastFormat } from '../../common/actions.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
-import { serializeTraceR1 } from '../../common/forecast-parser.ts';
+import { serializeTraceR1 } from '../../common/formats/index.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 import { createPlanner, type PlannerOptions } from '../planners/index.ts';
 import type { ReplayStep } from './suite.ts';

@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { describeAction, needsPoint, wireActionSchema, type Action, type Forecast, type ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
-import { parseForecast } from '../../common/forecast-parser.ts';
+import { parseForecast } from '../../common/formats/index.ts';
 import type { Grounder, Grounding, Observation, PlanReply } from '../../common/ports.ts';
 import { horizonAccuracy, trajectoryReward } from '../../common/rewards.ts';
 import { abortableSleep } from '../../common/sleep.ts';

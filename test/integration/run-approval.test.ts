@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli } from '../harness/cli.ts';
-import { serializeTraceR1 } from '../../common/forecast-parser.ts';
+import { serializeTraceR1 } from '../../common/formats/index.ts';
 import type { ForecastStep } from '../../common/actions.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 

@@ -13,7 +13,8 @@ import sharp from 'sharp';
 import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli } from '../harness/cli.ts';
 import { startFakeOpenAI, userParts, type ChatRequest } from '../harness/fake-openai.ts';
-import { parseForecast, serializeTraceR1, smartResize } from '../../common/forecast-parser.ts';
+import { parseForecast, serializeTraceR1 } from '../../common/formats/index.ts';
+import { smartResize } from '../../common/image-resize.ts';
 import { saveAsPlan, LINE } from '../fixtures/plans.ts';
 
 let desk: XDesktop;

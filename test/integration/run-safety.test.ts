@@ -12,7 +12,7 @@ import { KEY_RECORDER_PY } from '../harness/key-recorder.ts';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli, startCli } from '../harness/cli.ts';
 import { startFakeOpenAI, userParts } from '../harness/fake-openai.ts';
-import { serializeTraceR1 } from '../../common/forecast-parser.ts';
+import { serializeTraceR1 } from '../../common/formats/index.ts';
 import type { ForecastStep } from '../../common/actions.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchRunStore } from '../../store/index.ts';
 import { isForesightError } from '../../common/errors.ts';
-import { parseForecast } from '../../common/forecast-parser.ts';
+import { parseForecast } from '../../common/formats/index.ts';
 import { OraclePlanner, PredictionsPlanner, createReplayPlanner } from '../../main/replay/planners.ts';
 import type { ReplayStep } from '../../main/replay/suite.ts';
 import { formatProgress } from '../../main/cli/bench.ts';

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseForecast, serializeTraceR1, serializeUiTars, smartResize, type ParseContext } from '../../common/forecast-parser.ts';
+import { parseForecast, serializeTraceR1, serializeUiTars, type ParseContext } from '../../common/formats/index.ts';
+import { smartResize } from '../../common/image-resize.ts';
 import { ACTION_TYPES, DIRECTIONS, actionSchema, plannerPoint, type Action, type ActionFields, type ActionType, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
 import type { SpacePoint } from '../../common/coords.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
