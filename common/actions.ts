@@ -159,6 +159,11 @@ export function needsPoint(a: Action): a is PointedAction {
   return NEEDS_POINT[a.action_type];
 }
 
+/** `needsPoint` for a type a reader has recognised, before it builds the action. */
+export function typeNeedsPoint(t: ActionType): boolean {
+  return NEEDS_POINT[t];
+}
+
 /** Whether a type ends the episode. */
 const TERMINAL = {
   finished: true,

@@ -90,18 +90,29 @@ const ACTION_SYNONYMS: Readonly<Record<string, ActionType>> = {
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set(ACTION_TYPES);
 
 /** Actions whose step_instruction may be empty: nothing on the screen has to be found for them. */
-const NO_TARGET_ACTIONS: ReadonlySet<ActionType> = new Set<ActionType>([
-  'wait',
-  'finished',
-  'fail',
-  'call_user',
-  'navigate_home',
-  'navigate_back',
-  'navigate_recent',
-  'hotkey',
-  'key',
-  'type',
-]);
+const NO_TARGET_ACTIONS = {
+  wait: true,
+  finished: true,
+  fail: true,
+  call_user: true,
+  navigate_home: true,
+  navigate_back: true,
+  navigate_recent: true,
+  hotkey: true,
+  key: true,
+  type: true,
+  click: false,
+  double_click: false,
+  right_click: false,
+  drag: false,
+  move: false,
+  scroll: false,
+  long_press: false,
+  open_app: false,
+  input_text: false,
+  select: false,
+  tool_call: false,
+} as const satisfies Record<ActionType, boolean>;
 
 function squashName(s: string): string {
   return s.trim().toLowerCase().replace(/[\s-]+/g, '_');
@@ -260,12 +271,12 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   let instruction = '';
   const si = f.get('step_instruction');
   if (si === undefined || si === null) {
-    if (!NO_TARGET_ACTIONS.has(type) && !point) bad(`"action" is missing "step_instruction" (say in words what to ${type.replace(/_/g, ' ')} on)`);
+    if (!NO_TARGET_ACTIONS[type] && !point) bad(`"action" is missing "step_instruction" (say in words what to ${type.replace(/_/g, ' ')} on)`);
   } else if (typeof si !== 'string') {
     bad(`"step_instruction" must be text, found ${describe(si)}`);
   } else {
     instruction = si;
-    if (si.trim() === '' && !NO_TARGET_ACTIONS.has(type) && !point) bad(`"step_instruction" is empty; a ${type} step must say in words what to act on`);
+    if (si.trim() === '' && !NO_TARGET_ACTIONS[type] && !point) bad(`"step_instruction" is empty; a ${type} step must say in words what to act on`);
   }
 
   // What each action cannot do without.

@@ -7,7 +7,7 @@
  * Time linear in the answer: calls and their arguments are scanned by hand, and the search for
  * an argument's closing quote remembers its last answer (see `ArgReader`).
  */
-import { DIRECTIONS, actionFromFields, type Action, type ActionFields, type ActionType, type Direction, type Forecast, type ForecastFormat, type ForecastStep } from '../actions.ts';
+import { DIRECTIONS, actionFromFields, typeNeedsPoint, type Action, type ActionFields, type ActionType, type Direction, type Forecast, type ForecastFormat, type ForecastStep } from '../actions.ts';
 import { assertNever } from '../assert.ts';
 import type { SpacePoint } from '../coords.ts';
 import { ForesightError, isForesightError } from '../errors.ts';
@@ -359,7 +359,7 @@ function uiTarsStep(
   const point = boxOf(['start_box', 'point', 'start_point', 'box']);
   const endPoint = boxOf(['end_box', 'end_point']);
 
-  const needsPoint = ['click', 'double_click', 'right_click', 'drag', 'move', 'long_press'].includes(type);
+  const needsPoint = typeNeedsPoint(type);
   if (needsPoint && !point && !problems.list.slice(before).length) bad(`${call.name} needs start_box='(x,y)'`);
   if (type === 'drag' && !endPoint && !problems.list.slice(before).length) bad(`${call.name} needs end_box='(x,y)'`);
 
