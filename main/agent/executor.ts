@@ -19,6 +19,7 @@ const DEFAULT_SCROLL_NOTCHES = 3;
 const DEFAULT_WAIT_MS = 1000;
 const LONG_PRESS_MS = 800;
 
+/** The loop decides what to ground next to resolveTarget; the rule itself is the union's table. */
 export { needsPoint };
 
 /** Where an action lands, in global coordinates, refused when outside every display. */
