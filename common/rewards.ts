@@ -397,14 +397,25 @@ export interface RewardTestVector {
   expected: { reward: number; accuracy: number; format: number };
 }
 
-type VType = Action['action_type'];
+/** The types the vectors use, each as a minimal valid action (the reward looks only at types). */
+const V_ACTIONS = {
+  click: { action_type: 'click', step_instruction: 'click' },
+  type: { action_type: 'type', step_instruction: 'type', text: 'x' },
+  scroll: { action_type: 'scroll', step_instruction: 'scroll', direction: 'down' },
+  hotkey: { action_type: 'hotkey', step_instruction: 'hotkey', keys: ['ctrl', 's'] },
+  key: { action_type: 'key', step_instruction: 'key', keys: ['enter'] },
+  wait: { action_type: 'wait', step_instruction: 'wait' },
+} as const satisfies Record<string, Action>;
+type VType = keyof typeof V_ACTIONS;
 /** A forecast step for the vectors: `click` is "not done", `click!` is "done". */
 function vs(spec: string): ForecastStep {
   const done = spec.endsWith('!');
   const type = (done ? spec.slice(0, -1) : spec) as VType;
+  const a: Action = V_ACTIONS[type];
   return {
     screenshot_abstraction: '',
-    action: { action_type: type, step_instruction: type },
+    // A fresh copy: the vectors are plain JSON data, no object shared between steps.
+    action: structuredClone(a),
     status: done ? 'done' : 'not done',
   };
 }

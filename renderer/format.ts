@@ -1,5 +1,7 @@
 /** How numbers, times and actions read on the page. */
 import type { Action } from '../common/actions.ts';
+import { assertNever } from '../common/assert.ts';
+import type { SpacePoint } from '../common/coords.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -32,15 +34,62 @@ export const round = (n: number) => Math.round(n * 10) / 10;
 /** The arguments of an action besides its type and instruction, in words. */
 export function actionArguments(a: Action): string[] {
   const out: string[] = [];
-  if (a.text !== undefined) out.push(JSON.stringify(a.text));
-  if (a.keys?.length) out.push(a.keys.join('+'));
-  if (a.direction) out.push(a.amount ? `${a.direction} ×${a.amount}` : a.direction);
-  if (a.app) out.push(a.app);
-  if (a.value !== undefined) out.push(`value ${JSON.stringify(a.value)}`);
-  if (a.duration_ms !== undefined) out.push(duration(a.duration_ms));
-  if (a.answer !== undefined) out.push(`answer ${JSON.stringify(a.answer)}`);
-  if (a.point) out.push(`at (${round(a.point.x)}, ${round(a.point.y)}) ${a.point.space}`);
-  if (a.end_point) out.push(`to (${round(a.end_point.x)}, ${round(a.end_point.y)}) ${a.end_point.space}`);
-  if (a.tool) out.push(`${a.tool.name}(${JSON.stringify(a.tool.arguments)})`);
+  const at = (p: SpacePoint | undefined, word: string) => {
+    if (p) out.push(`${word} (${round(p.x)}, ${round(p.y)}) ${p.space}`);
+  };
+  switch (a.action_type) {
+    case 'click':
+    case 'double_click':
+    case 'right_click':
+    case 'move':
+      at(a.point, 'at');
+      break;
+    case 'drag':
+      at(a.point, 'at');
+      at(a.end_point, 'to');
+      break;
+    case 'long_press':
+      if (a.duration_ms !== undefined) out.push(duration(a.duration_ms));
+      at(a.point, 'at');
+      break;
+    case 'select':
+      if (a.value !== undefined) out.push(`value ${JSON.stringify(a.value)}`);
+      at(a.point, 'at');
+      break;
+    case 'scroll':
+      out.push(a.amount ? `${a.direction} ×${a.amount}` : a.direction);
+      at(a.point, 'at');
+      break;
+    case 'type':
+    case 'input_text':
+      out.push(JSON.stringify(a.text));
+      at(a.point, 'at');
+      break;
+    case 'hotkey':
+    case 'key':
+      out.push(a.keys.join('+'));
+      at(a.point, 'at');
+      break;
+    case 'open_app':
+      if (a.app) out.push(a.app);
+      break;
+    case 'wait':
+      if (a.duration_ms !== undefined) out.push(duration(a.duration_ms));
+      break;
+    case 'finished':
+      if (a.answer !== undefined) out.push(`answer ${JSON.stringify(a.answer)}`);
+      break;
+    case 'tool_call':
+      out.push(`${a.tool.name}(${JSON.stringify(a.tool.arguments)})`);
+      break;
+    case 'call_user':
+    case 'fail':
+    case 'navigate_home':
+    case 'navigate_back':
+    case 'navigate_recent':
+      break;
+    default:
+      return assertNever(a, 'action');
+  }
   return out;
 }

@@ -45,6 +45,8 @@ import {
   historySchema,
   jsonObjectSchema,
   settleInfoSchema,
+  wireActionSchema,
+  wireForecastSchema,
 } from './schemas.ts';
 import type {
   EpisodeSummary,
@@ -676,7 +678,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
       history: this.decode(historySchema, r.history_json, ref('history_json')),
       createdAt: r.created_at,
     };
-    if (r.parsed_json !== null) f.forecast = this.decode(forecastSchema, r.parsed_json, ref('parsed_json'));
+    if (r.parsed_json !== null) f.forecast = this.decode(wireForecastSchema, r.parsed_json, ref('parsed_json'));
     if (r.error_json !== null) f.error = this.decode(errorInfoSchema, r.error_json, ref('error_json'));
     if (r.prompt_template !== null) {
       f.prompt = {
@@ -720,11 +722,11 @@ export class SqliteEpisodeStore implements EpisodeStore {
     const a: StoredApproval = {
       policy: r.policy as StoredApproval['policy'],
       decision: r.decision as StoredApproval['decision'],
-      original: this.decode(forecastSchema, r.original_json, ref('original_json')),
+      original: this.decode(wireForecastSchema, r.original_json, ref('original_json')),
       waitedMs: r.waited_ms,
       createdAt: r.created_at,
     };
-    if (r.edited_json !== null) a.edited = this.decode(forecastSchema, r.edited_json, ref('edited_json'));
+    if (r.edited_json !== null) a.edited = this.decode(wireForecastSchema, r.edited_json, ref('edited_json'));
     if (r.reason !== null) a.reason = r.reason;
     return a;
   }
@@ -732,7 +734,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
   private executionOf(r: ExecutionRow): StoredExecution {
     const ref = (column: string): RowRef => ({ table: 'executions', column, row: `id=${r.id} (step_id=${r.step_id})` });
     const x: StoredExecution = {
-      action: this.decode(actionSchema, r.action_json, ref('action_json')),
+      action: this.decode(wireActionSchema, r.action_json, ref('action_json')),
       result: r.result as StoredExecution['result'],
       durationMs: r.duration_ms,
       createdAt: r.created_at,

@@ -4,7 +4,7 @@
  * reported as STORE_CORRUPT, naming it, instead of surfacing as a wrong value later).
  */
 import { z } from 'zod';
-import { actionSchema, forecastSchema } from '../common/actions.ts';
+import { actionSchema, forecastSchema, wireActionSchema, wireForecastSchema } from '../common/actions.ts';
 import {
   displaySchema,
   errorInfoSchema,
@@ -14,7 +14,8 @@ import {
   settleInfoSchema,
 } from '../common/schemas.ts';
 
-export { actionSchema, forecastSchema };
+// Written through the union; read through its wire view, which also reads rows of older releases.
+export { actionSchema, forecastSchema, wireActionSchema, wireForecastSchema };
 
 export { displaySchema, errorInfoSchema, frameGeometrySchema, historyEntrySchema, jsonObjectSchema, settleInfoSchema };
 

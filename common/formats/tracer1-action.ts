@@ -7,12 +7,15 @@
 import {
   ACTION_TYPES,
   DIRECTIONS,
+  actionFromFields,
   coordSpaceSchema,
   type Action,
+  type ActionFields,
   type ActionType,
   type Direction,
   type ForecastStep,
   type StepStatus,
+  type ToolCall,
 } from '../actions.ts';
 import type { CoordSpace, SpacePoint } from '../coords.ts';
 import { isForesightError } from '../errors.ts';
@@ -87,18 +90,29 @@ const ACTION_SYNONYMS: Readonly<Record<string, ActionType>> = {
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set(ACTION_TYPES);
 
 /** Actions whose step_instruction may be empty: nothing on the screen has to be found for them. */
-const NO_TARGET_ACTIONS: ReadonlySet<ActionType> = new Set<ActionType>([
-  'wait',
-  'finished',
-  'fail',
-  'call_user',
-  'navigate_home',
-  'navigate_back',
-  'navigate_recent',
-  'hotkey',
-  'key',
-  'type',
-]);
+const NO_TARGET_ACTIONS = {
+  wait: true,
+  finished: true,
+  fail: true,
+  call_user: true,
+  navigate_home: true,
+  navigate_back: true,
+  navigate_recent: true,
+  hotkey: true,
+  key: true,
+  type: true,
+  click: false,
+  double_click: false,
+  right_click: false,
+  drag: false,
+  move: false,
+  scroll: false,
+  long_press: false,
+  open_app: false,
+  input_text: false,
+  select: false,
+  tool_call: false,
+} as const satisfies Record<ActionType, boolean>;
 
 function squashName(s: string): string {
   return s.trim().toLowerCase().replace(/[\s-]+/g, '_');
@@ -249,7 +263,7 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   const point = readPoint(f, ['point', 'coordinate', 'coordinates', 'position', 'start_point', 'start_box'], where, problems, ctx);
   const endPoint = readPoint(f, ['end_point', 'end_coordinate', 'end_coordinates', 'end_box'], where, problems, ctx);
 
-  let tool: Action['tool'];
+  let tool: ToolCall | undefined;
   const t = f.get('tool');
   const toolName = f.get('tool_name');
   if (t !== undefined || toolName !== undefined) tool = readTool(t, toolName, f, bad);
@@ -257,12 +271,12 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   let instruction = '';
   const si = f.get('step_instruction');
   if (si === undefined || si === null) {
-    if (!NO_TARGET_ACTIONS.has(type) && !point) bad(`"action" is missing "step_instruction" (say in words what to ${type.replace(/_/g, ' ')} on)`);
+    if (!NO_TARGET_ACTIONS[type] && !point) bad(`"action" is missing "step_instruction" (say in words what to ${type.replace(/_/g, ' ')} on)`);
   } else if (typeof si !== 'string') {
     bad(`"step_instruction" must be text, found ${describe(si)}`);
   } else {
     instruction = si;
-    if (si.trim() === '' && !NO_TARGET_ACTIONS.has(type) && !point) bad(`"step_instruction" is empty; a ${type} step must say in words what to act on`);
+    if (si.trim() === '' && !NO_TARGET_ACTIONS[type] && !point) bad(`"step_instruction" is empty; a ${type} step must say in words what to act on`);
   }
 
   // What each action cannot do without.
@@ -273,7 +287,7 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
   if (type === 'tool_call' && tool === undefined && t === undefined && toolName === undefined) bad('a tool_call step needs "tool": {"name": "...", "arguments": {...}}');
 
   if (problems.list.length > before) return undefined;
-  return traceR1Action(type, instruction, { text, keys, direction, amount, point, endPoint, answer, app, duration, value, tool });
+  return traceR1Action(type, instruction, { text, keys, direction, amount, point, endPoint, answer, app, duration, value, tool }, bad);
 }
 
 /** The arguments of an action as read and checked, before they become an `Action`. */
@@ -288,12 +302,16 @@ interface TraceR1Args {
   app: string | undefined;
   duration: number | undefined;
   value: string | undefined;
-  tool: Action['tool'];
+  tool: ToolCall | undefined;
 }
 
-/** The one place a TraceR1 `Action` is built, from arguments already checked against its type. */
-function traceR1Action(type: ActionType, instruction: string, args: TraceR1Args): Action {
-  const action: Action = { action_type: type, step_instruction: instruction };
+/**
+ * The one place a TraceR1 `Action` is built, from arguments already checked against its type:
+ * the union member of that type, which keeps the fields it has (a click's "text" is dropped; a
+ * finished step's answer written as "text" becomes its answer, a select's option its value).
+ */
+function traceR1Action(type: ActionType, instruction: string, args: TraceR1Args, bad: (m: string) => void): Action | undefined {
+  const action: ActionFields = { action_type: type, step_instruction: instruction };
   if (args.text !== undefined) action.text = args.text;
   if (args.keys !== undefined) action.keys = args.keys;
   if (args.direction !== undefined) action.direction = args.direction;
@@ -305,7 +323,13 @@ function traceR1Action(type: ActionType, instruction: string, args: TraceR1Args)
   if (args.duration !== undefined) action.duration_ms = args.duration;
   if (args.value !== undefined) action.value = args.value;
   if (args.tool !== undefined) action.tool = args.tool;
-  return action;
+  const built = actionFromFields(action);
+  if (!built.ok) {
+    // Only reached if a check above misses what the schema requires: still a clear PARSE_ERROR.
+    for (const p of built.problems) bad(p);
+    return undefined;
+  }
+  return built.action;
 }
 
 function readText(f: Map<string, Json>, names: readonly string[], label: string, bad: (m: string) => void): string | undefined {
@@ -393,7 +417,7 @@ function numbersIn(s: string): number[] {
   return (s.match(/[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/g) ?? []).map(Number);
 }
 
-function readTool(t: Json | undefined, toolName: Json | undefined, f: Map<string, Json>, bad: (m: string) => void): Action['tool'] {
+function readTool(t: Json | undefined, toolName: Json | undefined, f: Map<string, Json>, bad: (m: string) => void): ToolCall | undefined {
   let name: Json | undefined;
   let args: Json | undefined;
   if (isObject(t)) {

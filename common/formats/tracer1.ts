@@ -8,7 +8,7 @@
  * This file reads the structure (thinking, answer block, steps); tracer1-action.ts reads the
  * fields of each step. Time linear in the answer (see lexer.ts).
  */
-import type { Forecast, ForecastStep } from '../actions.ts';
+import type { ActionFields, Forecast, ForecastStep } from '../actions.ts';
 import { MAX_FORECAST_STEPS, Problems, clip, count, finishForecast, parseError, type ModelFormat, type ParseContext } from './format.ts';
 import { LimitExceeded, RelaxedJson, StepMarkers, SyntaxProblem, describe, isObject, isSpace, type Json, type JsonObject } from './lexer.ts';
 import { fieldsOf, readStep } from './tracer1-action.ts';
@@ -218,14 +218,20 @@ function readJsonSteps(body: string, problems: Problems): RawStep[] {
   checkNumbering(numbers, problems);
   return steps;
 }
+/** Arguments in schema order, the words for the grounder last, as the prototype writes them. */
+const WRITE_ORDER = ['text', 'keys', 'direction', 'amount', 'point', 'end_point', 'answer', 'app', 'duration_ms', 'value', 'tool'] as const;
+// A field a member gains must be given its place above: otherwise this line does not compile.
+type Unwritten = Exclude<keyof ActionFields, 'action_type' | 'step_instruction' | (typeof WRITE_ORDER)[number]>;
+const everyFieldWritten: [Unwritten] extends [never] ? true : Unwritten = true;
+void everyFieldWritten;
+
 /** The canonical TraceR1 answer: one line per step, JSON inside. parseForecast reads it back exactly. */
 export function serializeTraceR1(steps: readonly ForecastStep[], thought?: string): string {
   const lines = steps.map((s, i) => {
-    const a = s.action;
+    // Any member's fields, written in one order whatever the member.
+    const a: ActionFields = s.action;
     const ordered: Record<string, unknown> = { action_type: a.action_type };
-    // Arguments in schema order, the words for the grounder last, as the prototype writes them.
-    const optional = ['text', 'keys', 'direction', 'amount', 'point', 'end_point', 'answer', 'app', 'duration_ms', 'value', 'tool'] as const;
-    for (const key of optional) if (a[key] !== undefined) ordered[key] = a[key];
+    for (const key of WRITE_ORDER) if (a[key] !== undefined) ordered[key] = a[key];
     ordered.step_instruction = a.step_instruction;
     return `Step ${i + 1}: "screenshot_abstraction": ${json(s.screenshot_abstraction)}, "action": ${json(ordered)}, "status": ${json(s.status)}`;
   });

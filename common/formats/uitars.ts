@@ -7,7 +7,8 @@
  * Time linear in the answer: calls and their arguments are scanned by hand, and the search for
  * an argument's closing quote remembers its last answer (see `ArgReader`).
  */
-import { DIRECTIONS, type Action, type ActionType, type Direction, type Forecast, type ForecastFormat, type ForecastStep } from '../actions.ts';
+import { DIRECTIONS, actionFromFields, typeNeedsPoint, type Action, type ActionFields, type ActionType, type Direction, type Forecast, type ForecastFormat, type ForecastStep } from '../actions.ts';
+import { assertNever } from '../assert.ts';
 import type { SpacePoint } from '../coords.ts';
 import { ForesightError, isForesightError } from '../errors.ts';
 import { smartResize } from '../image-resize.ts';
@@ -358,7 +359,7 @@ function uiTarsStep(
   const point = boxOf(['start_box', 'point', 'start_point', 'box']);
   const endPoint = boxOf(['end_box', 'end_point']);
 
-  const needsPoint = ['click', 'double_click', 'right_click', 'drag', 'move', 'long_press'].includes(type);
+  const needsPoint = typeNeedsPoint(type);
   if (needsPoint && !point && !problems.list.slice(before).length) bad(`${call.name} needs start_box='(x,y)'`);
   if (type === 'drag' && !endPoint && !problems.list.slice(before).length) bad(`${call.name} needs end_box='(x,y)'`);
 
@@ -399,7 +400,8 @@ function uiTarsStep(
     else app = name;
   }
   if (problems.list.length > before) return undefined;
-  const action = uiTarsAction(type, instruction || call.text, { point, endPoint, text, answer, keys, direction, app });
+  const action = uiTarsAction(type, instruction || call.text, { point, endPoint, text, answer, keys, direction, app }, bad);
+  if (!action) return undefined;
   return { screenshot_abstraction: '', action, status: type === 'finished' ? 'done' : 'not done' };
 }
 
@@ -414,9 +416,12 @@ interface UiTarsArgs {
   app: string | undefined;
 }
 
-/** The one place a UI-TARS `Action` is built, from arguments already checked against its type. */
-function uiTarsAction(type: ActionType, instruction: string, args: UiTarsArgs): Action {
-  const action: Action = { action_type: type, step_instruction: instruction };
+/**
+ * The one place a UI-TARS `Action` is built, from arguments already checked against its type:
+ * the union member of that type, which keeps the fields it has.
+ */
+function uiTarsAction(type: ActionType, instruction: string, args: UiTarsArgs, bad: (m: string) => void): Action | undefined {
+  const action: ActionFields = { action_type: type, step_instruction: instruction };
   if (args.point) action.point = args.point;
   if (args.endPoint) action.end_point = args.endPoint;
   if (args.text !== undefined) action.text = args.text;
@@ -424,7 +429,13 @@ function uiTarsAction(type: ActionType, instruction: string, args: UiTarsArgs): 
   if (args.keys !== undefined) action.keys = args.keys;
   if (args.direction !== undefined) action.direction = args.direction;
   if (args.app !== undefined) action.app = args.app;
-  return action;
+  const built = actionFromFields(action);
+  if (!built.ok) {
+    // Only reached if a check above misses what the schema requires: still a clear PARSE_ERROR.
+    for (const p of built.problems) bad(p);
+    return undefined;
+  }
+  return built.action;
 }
 
 function numbersIn(s: string): number[] {
@@ -438,7 +449,7 @@ function escapeContent(s: string): string {
 }
 
 /** Actions UI-TARS writes as `name(start_box=…)`, by the name it uses. */
-const UITARS_POINT_CALLS: Partial<Record<ActionType, string>> = {
+const UITARS_POINT_CALLS: Readonly<Record<'click' | 'double_click' | 'right_click' | 'move' | 'long_press', string>> = {
   click: 'click',
   double_click: 'left_double',
   right_click: 'right_single',
@@ -447,7 +458,7 @@ const UITARS_POINT_CALLS: Partial<Record<ActionType, string>> = {
 };
 
 /** Actions UI-TARS writes without arguments. */
-const UITARS_PLAIN_CALLS: Partial<Record<ActionType, string>> = {
+const UITARS_PLAIN_CALLS: Readonly<Record<'wait' | 'call_user' | 'fail' | 'navigate_home' | 'navigate_back' | 'navigate_recent', string>> = {
   wait: 'wait()',
   call_user: 'call_user()',
   fail: 'fail()',
@@ -482,42 +493,41 @@ function uiTarsCallText(step: ForecastStep, version: UiTarsVersion, ctx: ImageSi
     const { x, y } = uiTarsCoords(p, version, ctx);
     return version === '1.0' ? `'(${x},${y})'` : `'<|box_start|>(${x},${y})<|box_end|>'`;
   };
-  const pointCall = UITARS_POINT_CALLS[a.action_type];
-  const plainCall = UITARS_PLAIN_CALLS[a.action_type];
-  let call: string;
-  if (pointCall) call = `${pointCall}(start_box=${box(a.point, 'point')})`;
-  else if (plainCall) call = plainCall;
-  else {
-    switch (a.action_type) {
-      case 'drag':
-        call = `drag(start_box=${box(a.point, 'point')}, end_box=${box(a.end_point, 'end point')})`;
-        break;
-      case 'type':
-      case 'input_text':
-        call = `type(content='${escapeContent(a.text ?? '')}')`;
-        break;
-      case 'hotkey':
-        call = `hotkey(key='${escapeContent(keysText(a.keys))}')`;
-        break;
-      case 'key':
-        call = `press(key='${escapeContent(keysText(a.keys))}')`;
-        break;
-      case 'scroll':
-        call = `scroll(${a.point ? `start_box=${box(a.point, 'point')}, ` : ''}direction='${a.direction ?? 'down'}')`;
-        break;
-      case 'finished': {
-        const answer = a.answer ?? a.text;
-        call = answer !== undefined && answer !== '' ? `finished(content='${escapeContent(answer)}')` : 'finished()';
-        break;
-      }
-      case 'open_app':
-        call = `open_app(app_name='${escapeContent(a.app ?? '')}')`;
-        break;
-      default:
-        throw new ForesightError('BAD_INPUT', `UI-TARS has no action for ${a.action_type}`);
-    }
+  switch (a.action_type) {
+    case 'click':
+    case 'double_click':
+    case 'right_click':
+    case 'move':
+    case 'long_press':
+      return `${UITARS_POINT_CALLS[a.action_type]}(start_box=${box(a.point, 'point')})`;
+    case 'wait':
+    case 'call_user':
+    case 'fail':
+    case 'navigate_home':
+    case 'navigate_back':
+    case 'navigate_recent':
+      return UITARS_PLAIN_CALLS[a.action_type];
+    case 'drag':
+      return `drag(start_box=${box(a.point, 'point')}, end_box=${box(a.end_point, 'end point')})`;
+    case 'type':
+    case 'input_text':
+      return `type(content='${escapeContent(a.text)}')`;
+    case 'hotkey':
+      return `hotkey(key='${escapeContent(keysText(a.keys))}')`;
+    case 'key':
+      return `press(key='${escapeContent(keysText(a.keys))}')`;
+    case 'scroll':
+      return `scroll(${a.point ? `start_box=${box(a.point, 'point')}, ` : ''}direction='${a.direction}')`;
+    case 'finished':
+      return a.answer !== undefined && a.answer !== '' ? `finished(content='${escapeContent(a.answer)}')` : 'finished()';
+    case 'open_app':
+      return `open_app(app_name='${escapeContent(a.app)}')`;
+    case 'select':
+    case 'tool_call':
+      throw new ForesightError('BAD_INPUT', `UI-TARS has no action for ${a.action_type}`);
+    default:
+      return assertNever(a, 'action');
   }
-  return call;
 }
 
 /** UI-TARS separates keys with spaces; the plus key is spelled "plus" so it cannot read as a separator. */

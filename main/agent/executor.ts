@@ -3,7 +3,8 @@
  * screenshot space to global coordinates here and checked against the displays: nothing is
  * ever clicked or typed off screen.
  */
-import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
+import { needsPoint, plannerPoint, type Action } from '../../common/actions.ts';
+import { assertNever } from '../../common/assert.ts';
 import { assertOnScreen, convertPoint, type Display, type Point, type Rect, type SpacePoint } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import { abortableSleep } from '../../common/sleep.ts';
@@ -18,9 +19,8 @@ const DEFAULT_SCROLL_NOTCHES = 3;
 const DEFAULT_WAIT_MS = 1000;
 const LONG_PRESS_MS = 800;
 
-export function needsPoint(a: Action): boolean {
-  return POINTED_ACTIONS.has(a.action_type);
-}
+/** The loop decides what to ground next to resolveTarget; the rule itself is the union's table. */
+export { needsPoint };
 
 /** Where an action lands, in global coordinates, refused when outside every display. */
 export function resolveTarget(
@@ -34,8 +34,8 @@ export function resolveTarget(
     assertOnScreen(g, displays);
     return { x: g.x, y: g.y };
   };
-  const start = grounding?.point ?? action.point;
-  const end = grounding?.endPoint ?? action.end_point;
+  const start = grounding?.point ?? plannerPoint(action);
+  const end = action.action_type === 'drag' ? (grounding?.endPoint ?? action.end_point) : undefined;
   const target: ExecutionTarget = {};
   if (start) target.globalPoint = toGlobal(start);
   if (end) target.globalEndPoint = toGlobal(end);
@@ -131,30 +131,38 @@ export async function executeAction(
   const p = target.globalPoint;
   const moreText = (action.action_type === 'type' || action.action_type === 'input_text') && !p;
   if (!moreText && action.action_type !== 'wait') await afterText(pacing, signal);
+  // resolveTarget refuses a pointed action without a point; this says so again where it is used.
+  const at = (): Point => {
+    if (!p) throw new ForesightError('GROUNDING_FAILED', `No point to ${action.action_type} at for "${action.step_instruction}"`);
+    return p;
+  };
   switch (action.action_type) {
     case 'click':
+      return input.click(at(), 'left', 1);
     case 'select':
-      await input.click(p!, 'left', 1);
-      if (action.action_type === 'select' && action.value) {
+      await input.click(at(), 'left', 1);
+      if (action.value) {
         await pacing.settle(signal);
         await input.type(action.value, signal);
       }
       return;
     case 'double_click':
-      return input.click(p!, 'left', 2);
+      return input.click(at(), 'left', 2);
     case 'right_click':
-      return input.click(p!, 'right', 1);
+      return input.click(at(), 'right', 1);
     case 'move':
-      return input.move(p!);
+      return input.move(at());
     case 'long_press':
-      return input.longPress(p!, action.duration_ms ?? LONG_PRESS_MS);
-    case 'drag':
-      return input.drag(p!, target.globalEndPoint!);
+      return input.longPress(at(), action.duration_ms ?? LONG_PRESS_MS);
+    case 'drag': {
+      const end = target.globalEndPoint;
+      if (!end) throw new ForesightError('GROUNDING_FAILED', `No end point for drag "${action.step_instruction}"`);
+      return input.drag(at(), end);
+    }
     case 'scroll':
-      return input.scroll(p, action.direction ?? 'down', action.amount ?? DEFAULT_SCROLL_NOTCHES);
+      return input.scroll(p, action.direction, action.amount ?? DEFAULT_SCROLL_NOTCHES);
     case 'type':
     case 'input_text':
-      if (action.text === undefined) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "text"`);
       if (p) {
         await input.click(p, 'left', 1);
         await pacing.settle(signal);
@@ -162,7 +170,6 @@ export async function executeAction(
       return typeText(action.text, input, signal, pacing);
     case 'hotkey':
     case 'key':
-      if (!action.keys?.length) throw new ForesightError('BAD_INPUT', `${action.action_type} needs "keys", e.g. ["ctrl", "s"]`);
       return input.hotkey(action.keys);
     case 'navigate_back':
       return input.hotkey(['alt', 'left']);
@@ -177,5 +184,7 @@ export async function executeAction(
     case 'call_user':
     case 'fail':
       return; // terminal: the loop ends the episode
+    default:
+      return assertNever(action, 'action');
   }
 }

@@ -3,7 +3,8 @@
  * rest speculatively) → act → settle → observe → forecast anew. Every fact lands in the
  * EpisodeStore as it happens, so a killed process loses nothing that was finished.
  */
-import { TERMINAL_ACTIONS, describeAction, type Forecast } from '../../common/actions.ts';
+import { describeAction, isTerminal, type Forecast, type TerminalAction } from '../../common/actions.ts';
+import { assertNever } from '../../common/assert.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/formats/index.ts';
 import type {
@@ -187,11 +188,11 @@ class EpisodeRun {
 
       const first = forecast.steps[0]!;
       const action = first.action;
-      if (TERMINAL_ACTIONS.has(action.action_type)) {
+      if (isTerminal(action)) {
         store.recordExecution(stepId, { action, result: 'ok', durationMs: 0 });
         this.executedSteps++;
         this.emit({ type: 'action', step, description: describeAction(action), target: {}, result: 'ok', durationMs: 0 });
-        return terminalEnd(action.action_type, action.answer ?? action.text, action.step_instruction);
+        return terminalEnd(action);
       }
 
       // Resolve the target first: the loop check needs the point, and an out-of-screen point
@@ -304,7 +305,7 @@ class EpisodeRun {
   ): Promise<{ ok: true; value: Grounding | undefined } | { ok: false; error: ErrorInfo }> {
     const { grounder, store } = this.deps;
     const indices = forecast.steps
-      .map((s, i) => (needsPoint(s.action) && !TERMINAL_ACTIONS.has(s.action.action_type) ? i : -1))
+      .map((s, i) => (needsPoint(s.action) ? i : -1))
       .filter((i) => i >= 0 && (i === 0 || grounder.speculative === true));
     const results = await Promise.all(
       indices.map(async (i) => {
@@ -370,10 +371,18 @@ class EpisodeRun {
   }
 }
 
-function terminalEnd(type: string, answer: string | undefined, why: string): EpisodeEnd {
-  if (type === 'finished') return answer !== undefined ? { status: 'finished', answer } : { status: 'finished' };
-  if (type === 'call_user') return { status: 'needs_user', error: { code: 'REJECTED', message: `The agent asks for a person: ${why}` } };
-  return { status: 'failed', error: { code: 'TASK_FAILED', message: `The agent gave up: ${why}` } };
+function terminalEnd(action: TerminalAction): EpisodeEnd {
+  const why = action.step_instruction;
+  switch (action.action_type) {
+    case 'finished':
+      return action.answer !== undefined ? { status: 'finished', answer: action.answer } : { status: 'finished' };
+    case 'call_user':
+      return { status: 'needs_user', error: { code: 'REJECTED', message: `The agent asks for a person: ${why}` } };
+    case 'fail':
+      return { status: 'failed', error: { code: 'TASK_FAILED', message: `The agent gave up: ${why}` } };
+    default:
+      return assertNever(action, 'terminal action');
+  }
 }
 
 /** Runs one episode to its end. Never throws for anything the episode itself can record. */

@@ -2,7 +2,7 @@
  * Repetition and cycle detection. Without it a planner can click the same element again and
  * again (the failure the TraceR1 repetition penalty trains away); at run time we catch it.
  */
-import { normalizeInstruction, type Action } from '../../common/actions.ts';
+import { actionArgumentsKey, type Action } from '../../common/actions.ts';
 
 export interface ExecutedKey {
   key: string;
@@ -12,7 +12,7 @@ export interface ExecutedKey {
 /** A key that is equal for two actions a person would call "the same". Points on a 16 px grid. */
 export function actionKey(a: Action, globalPoint?: { x: number; y: number }): string {
   const p = globalPoint ? `${Math.round(globalPoint.x / 16)},${Math.round(globalPoint.y / 16)}` : '';
-  return [a.action_type, normalizeInstruction(a.step_instruction), a.text ?? '', (a.keys ?? []).join('+'), a.direction ?? '', p].join('|');
+  return `${actionArgumentsKey(a)}|${p}`;
 }
 
 /**

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import Tesseract from 'tesseract.js';
-import { POINTED_ACTIONS } from '../../common/actions.ts';
+import { needsPoint } from '../../common/actions.ts';
 import { convertPoint, type Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
@@ -121,11 +121,12 @@ export class OcrGrounder implements Grounder {
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
     const t0 = performance.now();
     const { action, observation } = req;
-    if (!POINTED_ACTIONS.has(action.action_type)) {
+    if (!needsPoint(action)) {
       throw new ForesightError('BAD_INPUT', `A ${action.action_type} action needs no point; the OCR grounder only grounds pointed actions`);
     }
     const drag = action.action_type === 'drag';
-    const { start, end } = targetsOf(action.step_instruction, { drag, ...(action.value ? { value: action.value } : {}) });
+    const value = action.action_type === 'select' ? action.value : undefined;
+    const { start, end } = targetsOf(action.step_instruction, { drag, ...(value ? { value } : {}) });
     if (!start) {
       throw new ForesightError(
         'GROUNDING_FAILED',
@@ -138,7 +139,7 @@ export class OcrGrounder implements Grounder {
     const first = this.find(text, start, action.step_instruction);
     let endPoint: Grounding['endPoint'];
     let endDetail = '';
-    if (drag) {
+    if (action.action_type === 'drag') {
       if (end) {
         const e = this.find(text, end, action.step_instruction);
         endPoint = e.point;

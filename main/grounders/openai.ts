@@ -8,7 +8,7 @@
  *   processor resized it (smart_resize: both sides multiples of 28 within a pixel budget),
  *   often as JSON `{"point_2d": [x, y]}` or `[{"bbox_2d": [x1, y1, x2, y2]}]`.
  */
-import { POINTED_ACTIONS, type Action } from '../../common/actions.ts';
+import { needsPoint, type Action } from '../../common/actions.ts';
 import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
 import { QWEN25VL_MAX_PIXELS, QWEN25VL_MIN_PIXELS, smartResize as smartResizeImage } from '../../common/image-resize.ts';
 import { ForesightError } from '../../common/errors.ts';
@@ -169,7 +169,7 @@ export class OpenAIGrounder implements Grounder {
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
     const { action, observation } = req;
-    if (!POINTED_ACTIONS.has(action.action_type)) {
+    if (!needsPoint(action)) {
       throw new ForesightError('BAD_INPUT', `A ${action.action_type} action needs no point; grounders only ground pointed actions`);
     }
     const image = `data:image/png;base64,${Buffer.from(observation.png).toString('base64')}`;

@@ -22,7 +22,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { POINTED_ACTIONS, describeAction, type Action, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
+import { actionSchema, describeAction, needsPoint, wireActionSchema, type Action, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/formats/index.ts';
 import type { Grounder, Grounding, Observation, PlanReply } from '../../common/ports.ts';
@@ -344,7 +344,7 @@ class StepRunner {
     let groundingError: ErrorInfo | undefined;
     const first = forecast?.steps[0]?.action;
     if (first) {
-      const scoresTarget = this.suite.scoresTarget ? this.suite.scoresTarget(first) : POINTED_ACTIONS.has(first.action_type);
+      const scoresTarget = this.suite.scoresTarget ? this.suite.scoresTarget(first) : needsPoint(first);
       if (!scoresTarget || this.grounder.id === 'none') {
         // The planner's own points, in the space it wrote them: each suite converts them with its
         // official arithmetic (a trip through pixels here could carry a point across a box edge).
@@ -352,16 +352,21 @@ class StepRunner {
       } else {
         try {
           // Grounded as what the benchmark scores: the element the step acts on, whatever its type.
-          const target: Action = POINTED_ACTIONS.has(first.action_type) ? first : { action_type: 'click', step_instruction: first.step_instruction };
+          const target: Action = needsPoint(first) ? first : { action_type: 'click', step_instruction: first.step_instruction };
           grounding = await this.retryEndpoint(() => this.grounder.ground({ action: target, observation }, signal), signal);
-          prediction = { ...first, point: grounding.point, ...(grounding.endPoint ? { end_point: grounding.endPoint } : {}) };
+          const g = grounding;
+          // Through the union: a type without a place for a point (or an end point) drops it.
+          prediction = actionSchema.parse({ ...first, point: g.point, ...(first.action_type === 'drag' && g.endPoint ? { end_point: g.endPoint } : {}) });
         } catch (e) {
           if (signal.aborted) throw new ForesightError('STOPPED', 'The run was stopped');
           // A failing grounder endpoint says nothing about the model: stop, do not score a miss.
           if (isForesightError(e) && TRANSIENT.has(e.code)) throw e;
           groundingError = toErrorInfo(e);
-          const { point: _p, end_point: _e, ...rest } = first;
-          prediction = rest;
+          // No point: a miss, whatever the planner pointed at itself.
+          const bare: Record<string, unknown> = { ...first };
+          delete bare.point;
+          delete bare.end_point;
+          prediction = actionSchema.parse(bare);
         }
       }
     }
@@ -469,7 +474,7 @@ function blankObservation(step: ReplayStep): Observation {
 function scoredOf(rows: readonly BenchStepRow[]): ScoredStep[] {
   return rows.map((r) => ({
     ...(r.truth as StepTruth),
-    prediction: r.prediction as Action | undefined,
+    prediction: storedAction(r.prediction, r.stepId, 'prediction'),
     score: r.score as StepScore,
   }));
 }
@@ -547,12 +552,23 @@ function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
+/**
+ * An action kept in run.sqlite, read as the union (rows of older releases keep their old
+ * spellings, see wireActionSchema); a row that is not an action is reported, not guessed at.
+ */
+function storedAction(v: unknown, stepId: string, column: string): Action | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = wireActionSchema.safeParse(v);
+  if (r.success) return r.data;
+  throw new ForesightError('STORE_CORRUPT', `run.sqlite: the ${column} of step ${stepId} is not an action: ${r.error.issues[0]?.message ?? ''}`, { stepId });
+}
+
 /** Wrong steps listed in report.html. */
 const REPORT_MISSES = 50;
 
 function missOf(r: BenchStepRow): ReportMiss {
-  const truth = (r.future as ForecastStep[])[0]?.action;
-  const prediction = r.prediction as Action | undefined;
+  const truth = storedAction((r.future as { action?: unknown }[] | undefined)?.[0]?.action, r.stepId, 'future');
+  const prediction = storedAction(r.prediction, r.stepId, 'prediction');
   const why =
     (r.parseError as ErrorInfo | undefined)?.message ?? (r.groundingError as ErrorInfo | undefined)?.message ?? (r.score as StepScore | undefined)?.reason;
   return {

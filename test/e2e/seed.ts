@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import type { Action, Forecast } from '../../common/actions.ts';
+import { actionSchema, type Action, type ActionFields, type ActionType, type Forecast } from '../../common/actions.ts';
 import type { FrameGeometry } from '../../common/coords.ts';
 import type { Observation } from '../../common/ports.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
@@ -81,11 +81,9 @@ async function observation(dialog: boolean, capturedAt: number): Promise<Observa
   };
 }
 
-const act = (action_type: Action['action_type'], step_instruction: string, extra: Partial<Action> = {}): Action => ({
-  action_type,
-  step_instruction,
-  ...extra,
-});
+/** A member of the union (checked: a fixture that misses a field its type needs fails here). */
+const act = (action_type: ActionType, step_instruction: string, extra: Omit<ActionFields, 'action_type' | 'step_instruction'> = {}): Action =>
+  actionSchema.parse({ action_type, step_instruction, ...extra });
 
 function forecast(...actions: Action[]): Forecast {
   return {

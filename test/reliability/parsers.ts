@@ -22,7 +22,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTION_TYPES, DIRECTIONS, FORECAST_FORMATS, forecastSchema, type Action, type ActionType, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
+import { ACTION_TYPES, DIRECTIONS, FORECAST_FORMATS, actionSchema, forecastSchema, type ActionFields, type ActionType, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { MAX_ANSWER_CHARS, modelFormat, parseForecast, type ParseContext } from '../../common/formats/index.ts';
 import { saveAsPlan } from '../fixtures/plans.ts';
@@ -83,7 +83,7 @@ function randomStep(d: Dice, format: ForecastFormat, ctx: ParseContext): Forecas
     format === 'uitars-1.5'
       ? { space: 'screenshot' as const, x: d.int(ctx.imageWidth), y: d.int(ctx.imageHeight) }
       : { space: 'norm1000' as const, x: d.int(1001), y: d.int(1001) };
-  const a: Action = { action_type: type, step_instruction: text(d) };
+  const a: ActionFields = { action_type: type, step_instruction: text(d) };
   if (['click', 'double_click', 'right_click', 'move', 'long_press', 'drag', 'select'].includes(type) && (format !== 'tracer1' || d.chance(0.3))) a.point = pt();
   if (type === 'drag' && a.point) a.end_point = pt();
   if (type === 'type' || type === 'input_text') a.text = text(d, 4);
@@ -95,7 +95,7 @@ function randomStep(d: Dice, format: ForecastFormat, ctx: ParseContext): Forecas
   if (type === 'wait' && d.chance(0.5)) a.duration_ms = d.int(70_000);
   if (type === 'tool_call') a.tool = { name: 'search', arguments: { q: text(d, 2), n: d.int(5) } };
   if (type === 'select') a.value = text(d, 1);
-  return { screenshot_abstraction: text(d, 5), action: a, status: 'not done' };
+  return { screenshot_abstraction: text(d, 5), action: actionSchema.parse(a), status: 'not done' };
 }
 
 /** Answers as models write them, beyond what the writers produce. */

@@ -4,7 +4,7 @@ import type { Action, Forecast } from '../../common/actions.ts';
 import { cycleLength, actionKey } from '../../main/agent/repetition.ts';
 import { isContinuation, needsReview } from '../../main/agent/review.ts';
 
-const act = (step_instruction: string, action_type: Action['action_type'] = 'click'): Action => ({ action_type, step_instruction });
+const act = (step_instruction: string): Action => ({ action_type: 'click', step_instruction });
 const fc = (...names: string[]): Forecast => ({
   format: 'tracer1',
   steps: names.map((n) => ({ screenshot_abstraction: '', action: act(n), status: 'not done' as const })),
@@ -26,7 +26,7 @@ test('actionKey treats nearby points and spacing/case of the instruction as the 
   const c = actionKey(act('click on save'), { x: 300, y: 98 });
   assert.equal(a, b);
   assert.notEqual(a, c);
-  assert.notEqual(actionKey({ ...act('t', 'type'), text: 'a' }), actionKey({ ...act('t', 'type'), text: 'b' }));
+  assert.notEqual(actionKey({ action_type: 'type', step_instruction: 't', text: 'a' }), actionKey({ action_type: 'type', step_instruction: 't', text: 'b' }));
 });
 
 test('approval policies: never, each, forecast (asks again only when the plan changes)', () => {

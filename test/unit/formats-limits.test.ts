@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FORECAST_FORMATS, type ForecastFormat } from '../../common/actions.ts';
+import { FORECAST_FORMATS, type Action, type ActionFields, type ForecastFormat } from '../../common/actions.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
 import {
   MAX_ANSWER_CHARS,
@@ -22,6 +22,9 @@ import {
 } from '../../common/formats/index.ts';
 import { TEMPLATES } from '../../main/planners/prompts.ts';
 import { ISSUE_15_INPUTS, hostileAnswers, stepLine, type HostileAnswer } from '../fixtures/hostile-answers.ts';
+
+/** Any member's fields, to read what a type keeps. */
+const fieldsOf = (a: Action): ActionFields => a;
 
 const ctx = { imageWidth: 1280, imageHeight: 800 };
 
@@ -88,7 +91,7 @@ describe('limits', () => {
       `<answer>Step 1: "screenshot_abstraction": "", "action": {"action_type": "tool_call", "step_instruction": "search", "tool": {"name": "search", "arguments": ${'{"a": '.repeat(k)}1${'}'.repeat(k)}}}, "status": "done"</answer>`;
     const f = parseForecast(withArgs(MAX_NESTING_DEPTH - 2), 'tracer1');
     let depth = 0;
-    for (let v: unknown = f.steps[0]!.action.tool!.arguments; typeof v === 'object' && v !== null; v = (v as Record<string, unknown>).a) depth++;
+    for (let v: unknown = fieldsOf(f.steps[0]!.action).tool!.arguments; typeof v === 'object' && v !== null; v = (v as Record<string, unknown>).a) depth++;
     assert.equal(depth, MAX_NESTING_DEPTH - 2);
     const e = parseError(withArgs(MAX_NESTING_DEPTH - 1));
     assert.match(e.message, new RegExp(`^brackets nest more than ${MAX_NESTING_DEPTH} deep \\(the object opened at .* is level ${MAX_NESTING_DEPTH + 1}\\)`));
@@ -111,8 +114,8 @@ describe('limits', () => {
 
   test(`a wait of up to MAX_WAIT_MS (${MAX_WAIT_MS} ms) is read; a longer one is a parse error, in any unit`, () => {
     const wait = (args: string) => `<answer>Step 1: "screenshot_abstraction": "", "action": {"action_type": "wait", ${args}}, "status": "not done"</answer>`;
-    assert.equal(parseForecast(wait(`"duration_ms": ${MAX_WAIT_MS}`), 'tracer1').steps[0]!.action.duration_ms, MAX_WAIT_MS);
-    assert.equal(parseForecast(wait('"seconds": 2.5'), 'tracer1').steps[0]!.action.duration_ms, 2500);
+    assert.equal(fieldsOf(parseForecast(wait(`"duration_ms": ${MAX_WAIT_MS}`), 'tracer1').steps[0]!.action).duration_ms, MAX_WAIT_MS);
+    assert.equal(fieldsOf(parseForecast(wait('"seconds": 2.5'), 'tracer1').steps[0]!.action).duration_ms, 2500);
     assert.match(parseError(wait(`"duration_ms": ${MAX_WAIT_MS + 1}`)).message, /^Step 1: a wait of 60,001 ms is longer than the longest allowed, 60,000 ms \(60 s\)$/);
     assert.match(parseError(wait('"duration_ms": 3000000000')).message, /a wait of 3,000,000,000 ms is longer than the longest allowed/);
     assert.match(parseError(wait('"seconds": 61')).message, /a wait of 61,000 ms is longer/);
@@ -180,7 +183,7 @@ describe('the registry', () => {
     for (const f of MODEL_FORMATS) {
       const back = parseForecast(f.serialize(steps, { thought: 'OK', image: ctx }), f.id, ctx);
       assert.deepEqual(
-        back.steps.map((s) => [s.action.action_type, s.status, s.action.answer]),
+        back.steps.map((s) => [s.action.action_type, s.status, fieldsOf(s.action).answer]),
         [
           ['click', 'not done', undefined],
           ['finished', 'done', 'done'],

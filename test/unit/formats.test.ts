@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseForecast, serializeTraceR1, serializeUiTars, type ParseContext } from '../../common/formats/index.ts';
 import { smartResize } from '../../common/image-resize.ts';
-import { ACTION_TYPES, DIRECTIONS, type Action, type ActionType, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
+import { ACTION_TYPES, DIRECTIONS, actionSchema, plannerPoint, type Action, type ActionFields, type ActionType, type Forecast, type ForecastFormat, type ForecastStep } from '../../common/actions.ts';
+import type { SpacePoint } from '../../common/coords.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
 import { saveAsPlan, LINE } from '../fixtures/plans.ts';
 
@@ -21,7 +22,9 @@ function parseError(raw: string, format: ForecastFormat = 'tracer1', ctx?: Parse
 /** A TraceR1 answer block around the given step lines. */
 const answer = (...lines: string[]) => `<think>planning</think><answer>\n${lines.join('\n')}\n</answer>`;
 
-const actionOf = (raw: string, i = 0): Action => parseForecast(raw, 'tracer1').steps[i]!.action;
+/** Any member's fields, to read what a type keeps (undefined where it has none). */
+const fieldsOf = (a: Action): ActionFields => a;
+const actionOf = (raw: string, i = 0): ActionFields => parseForecast(raw, 'tracer1').steps[i]!.action;
 
 describe('TraceR1 format: what the prototype writes', () => {
   test('the Save As plan reads step by step, with the thought', () => {
@@ -39,11 +42,11 @@ describe('TraceR1 format: what the prototype writes', () => {
         ['finished', 'done'],
       ],
     );
-    assert.equal(f.steps[0]!.action.text, LINE);
+    assert.equal(fieldsOf(f.steps[0]!.action).text, LINE);
     assert.equal(f.steps[0]!.screenshot_abstraction, 'An empty Mousepad window');
     assert.equal(f.steps[2]!.action.step_instruction, "click on 'Save As…' in the File menu");
-    assert.equal(f.steps[3]!.action.text, '/tmp/out.txt');
-    assert.deepEqual(f.steps[4]!.action.keys, ['enter']);
+    assert.equal(fieldsOf(f.steps[3]!.action).text, '/tmp/out.txt');
+    assert.deepEqual(fieldsOf(f.steps[4]!.action).keys, ['enter']);
   });
 
   test('the mobile prototype line format with input_text kept as the mobile action', () => {
@@ -187,7 +190,7 @@ describe('TraceR1 format: tolerant of how models write it', () => {
       'tracer1',
     );
     assert.deepEqual(f.steps[0], canonical);
-    assert.equal(f.steps[1]!.action.answer, 'saved');
+    assert.equal(fieldsOf(f.steps[1]!.action).answer, 'saved');
   });
 
   test('the whole answer as a JSON array, in a ```json fence', () => {
@@ -297,7 +300,7 @@ describe('TraceR1 format: tolerant of how models write it', () => {
       y: 700,
     });
     const ctx: ParseContext = { imageWidth: 1280, imageHeight: 800, pointSpace: 'screenshot' };
-    assert.deepEqual(parseForecast(one('{"action_type": "click", "point": [1200, 700], "step_instruction": "OK"}'), 'tracer1', ctx).steps[0]!.action.point, {
+    assert.deepEqual(fieldsOf(parseForecast(one('{"action_type": "click", "point": [1200, 700], "step_instruction": "OK"}'), 'tracer1', ctx).steps[0]!.action).point, {
       space: 'screenshot',
       x: 1200,
       y: 700,
@@ -334,7 +337,7 @@ describe('TraceR1 format: tolerant of how models write it', () => {
   test('a text holding </answer> or "Step 2:" stays one step', () => {
     const f = parseForecast(one('{"action_type": "type", "text": "Step 2: write <\\/answer> here"}'), 'tracer1');
     assert.equal(f.steps.length, 1);
-    assert.equal(f.steps[0]!.action.text, 'Step 2: write </answer> here');
+    assert.equal(fieldsOf(f.steps[0]!.action).text, 'Step 2: write </answer> here');
   });
 });
 
@@ -510,7 +513,7 @@ const actionArb: fc.Arbitrary<Action> = fc
     { requiredKeys: ['action_type', 'step_instruction'], noNullPrototype: true },
   )
   .map((a) => {
-    const out: Action = { ...a };
+    const out: ActionFields = { ...a };
     const t = a.action_type;
     // What each type cannot do without (see the strictness tests above).
     if ((t === 'type' || t === 'input_text') && out.text === undefined) out.text = 'x';
@@ -519,8 +522,10 @@ const actionArb: fc.Arbitrary<Action> = fc
     if (t === 'open_app' && out.app === undefined) out.app = 'Files';
     if (t === 'tool_call' && out.tool === undefined) out.tool = { name: 'search', arguments: {} };
     const free = ['wait', 'finished', 'fail', 'call_user', 'navigate_home', 'navigate_back', 'navigate_recent', 'hotkey', 'key', 'type'].includes(t);
-    if (!free && out.point === undefined && out.step_instruction.trim() === '') out.step_instruction = 'the target';
-    return out;
+    // The member this type is: the fields it does not have are dropped (a point too).
+    const member = actionSchema.parse(out);
+    if (!free && plannerPoint(member) === undefined && member.step_instruction.trim() === '') member.step_instruction = 'the target';
+    return member;
   });
 
 const stepArb: fc.Arbitrary<ForecastStep> = fc.record(
@@ -609,7 +614,7 @@ describe('round trips', () => {
       .map((r): ForecastStep => {
         const pt = ([u, v]: [number, number]) =>
           pointSpace === 'norm1000' ? { space: pointSpace, x: Math.round(u * 1000), y: Math.round(v * 1000) } : { space: pointSpace, x: u * size.imageWidth, y: v * size.imageHeight };
-        const a: Action = { action_type: r.type, step_instruction: 'words' };
+        const a: ActionFields = { action_type: r.type, step_instruction: 'words' };
         if (POINTED.has(r.type) || (r.type === 'scroll' && r.scrollAt)) a.point = pt(r.p);
         if (r.type === 'drag') a.end_point = pt(r.q);
         if (r.type === 'type' || r.type === 'input_text') a.text = r.text;
@@ -617,26 +622,26 @@ describe('round trips', () => {
         if (r.type === 'scroll') a.direction = r.direction;
         if (r.type === 'finished' && r.answer !== undefined) a.answer = r.answer;
         if (r.type === 'open_app') a.app = r.app;
-        return { screenshot_abstraction: '', action: a, status: r.type === 'finished' ? 'done' : 'not done' };
+        return { screenshot_abstraction: '', action: actionSchema.parse(a), status: r.type === 'finished' ? 'done' : 'not done' };
       });
 
   function checkUiTarsRoundTrip(step: ForecastStep, back: Forecast, thought: string, tolerance: number): void {
     assert.equal(back.steps.length, 1);
     const got = back.steps[0]!;
-    const want = step.action;
+    const want = fieldsOf(step.action);
     assert.equal(got.status, step.status);
     assert.equal(got.screenshot_abstraction, '');
     assert.equal(back.thought, thought);
     assert.equal(got.action.step_instruction, thought.replace(/\s+/g, ' '));
     assert.equal(got.action.action_type, want.action_type === 'input_text' ? 'type' : want.action_type);
-    assert.equal(got.action.text, want.text);
-    assert.deepEqual(got.action.keys, want.keys);
-    assert.equal(got.action.direction, want.direction);
-    assert.equal(got.action.answer, want.answer);
-    assert.equal(got.action.app, want.app);
+    assert.equal(fieldsOf(got.action).text, want.text);
+    assert.deepEqual(fieldsOf(got.action).keys, want.keys);
+    assert.equal(fieldsOf(got.action).direction, want.direction);
+    assert.equal(fieldsOf(got.action).answer, want.answer);
+    assert.equal(fieldsOf(got.action).app, want.app);
     for (const k of ['point', 'end_point'] as const) {
       const w = want[k];
-      const g = got.action[k];
+      const g: SpacePoint | undefined = fieldsOf(got.action)[k];
       if (!w) {
         assert.equal(g, undefined);
         continue;
@@ -740,7 +745,7 @@ describe('smartResize (Qwen2.5-VL, UI-TARS pixel bounds)', () => {
 
 describe('UI-TARS format', () => {
   const ctx = { imageWidth: 1280, imageHeight: 800 };
-  const one = (raw: string, format: ForecastFormat = 'uitars-1.0', c?: ParseContext): Action => {
+  const one = (raw: string, format: ForecastFormat = 'uitars-1.0', c?: ParseContext): ActionFields => {
     const f = parseForecast(raw, format, c);
     assert.equal(f.steps.length, 1);
     return f.steps[0]!.action;
@@ -832,7 +837,7 @@ describe('UI-TARS format', () => {
 
   test('several Action lines become several steps', () => {
     const f = parseForecast("Thought: Select all and copy.\nAction: hotkey(key='ctrl a')\n\nAction: hotkey(key='ctrl c')\nwait()", 'uitars-1.0');
-    assert.deepEqual(f.steps.map((s) => [s.action.action_type, s.action.keys]), [
+    assert.deepEqual(f.steps.map((s) => [s.action.action_type, fieldsOf(s.action).keys]), [
       ['hotkey', ['ctrl', 'a']],
       ['hotkey', ['ctrl', 'c']],
       ['wait', undefined],

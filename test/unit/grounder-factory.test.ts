@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action } from '../../common/actions.ts';
+import { actionSchema, type Action, type ActionFields } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Observation } from '../../common/ports.ts';
 import { createGrounder, OcrGrounder, OpenAIGrounder, PlannerPointGrounder } from '../../main/grounders/index.ts';
@@ -18,7 +18,7 @@ const observation: Observation = {
   },
 };
 const signal = new AbortController().signal;
-const act = (a: Partial<Action>): Action => ({ action_type: 'click', step_instruction: 'click it', ...a });
+const act = (a: Partial<ActionFields>): Action => actionSchema.parse({ action_type: 'click', step_instruction: 'click it', ...a });
 
 test('createGrounder: ocr, none, openai:…; anything else is BAD_INPUT listing the forms', async () => {
   const ocr = createGrounder('ocr', {});

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action } from '../../common/actions.ts';
+import type { Action, PointedAction } from '../../common/actions.ts';
 import type { Rect } from '../../common/coords.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Grounding } from '../../common/ports.ts';
@@ -31,7 +31,7 @@ after(async () => {
   await grounder.close();
 });
 
-const click = (step_instruction: string, action_type: Action['action_type'] = 'click'): Action => ({ action_type, step_instruction });
+const click = (step_instruction: string, action_type: PointedAction['action_type'] = 'click'): Action => ({ action_type, step_instruction });
 
 function assertInside(p: { x: number; y: number }, box: Rect, what: string) {
   assert.ok(
@@ -40,7 +40,7 @@ function assertInside(p: { x: number; y: number }, box: Rect, what: string) {
   );
 }
 
-async function groundOn(s: Screen, instruction: string, type: Action['action_type'] = 'click'): Promise<Grounding> {
+async function groundOn(s: Screen, instruction: string, type: PointedAction['action_type'] = 'click'): Promise<Grounding> {
   return grounder.ground({ action: click(instruction, type), observation: s.observation }, signal);
 }
 
@@ -114,7 +114,10 @@ test('a missing item fails with GROUNDING_FAILED naming the closest texts seen',
 });
 
 test('actions that need no point are refused; a stopped signal stops', async () => {
-  await assert.rejects(groundOn(screen, 'type hello', 'type'), (e) => isForesightError(e, 'BAD_INPUT'));
+  await assert.rejects(
+    grounder.ground({ action: { action_type: 'type', step_instruction: 'type hello', text: 'hello' }, observation: screen.observation }, signal),
+    (e) => isForesightError(e, 'BAD_INPUT'),
+  );
   const stopped = new AbortController();
   stopped.abort();
   await assert.rejects(

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action } from '../../common/actions.ts';
+import type { Action, PointedAction } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Observation } from '../../common/ports.ts';
 import { OpenAIGrounder, parseGroundingAnswer, smartResize } from '../../main/grounders/openai.ts';
@@ -16,7 +16,7 @@ let server: FakeOpenAI;
 let nextReply: Reply = '';
 let observation: Observation;
 const signal = new AbortController().signal;
-const click = (step_instruction: string, action_type: Action['action_type'] = 'click'): Action => ({ action_type, step_instruction });
+const click = (step_instruction: string, action_type: PointedAction['action_type'] = 'click'): Action => ({ action_type, step_instruction });
 
 before(async () => {
   server = await startFakeOpenAI(() => nextReply);
@@ -119,7 +119,7 @@ test('errors: junk is PARSE_ERROR, out-of-range points hint at the convention, H
     assert.match(e.message, /CUDA out of memory/);
     return true;
   });
-  await assert.rejects(groundWith("click(start_box='(1,1)')", spec, click('type hi', 'type')), (e) => isForesightError(e, 'BAD_INPUT'));
+  await assert.rejects(groundWith("click(start_box='(1,1)')", spec, { action_type: 'type', step_instruction: 'type hi', text: 'hi' }), (e) => isForesightError(e, 'BAD_INPUT'));
 });
 
 test('a dead endpoint is ENDPOINT_ERROR (refused) and names the URL', async () => {

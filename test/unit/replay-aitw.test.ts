@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describeAction, type Action } from '../../common/actions.ts';
+import { actionSchema, describeAction, type Action, type ActionFields } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { quoteBareNumbers, type AitwGold } from '../../main/replay/loaders/aitw.ts';
 import { checkActionsMatch, distanceF32, enlargeBox, seeClickTextMatch, type AitwAction } from '../../main/replay/metrics/aitw.ts';
@@ -18,6 +18,9 @@ import { aitwSuite as suite, toAitwAction } from '../../main/replay/suites/aitw.
 import type { LoadOptions, ReplayStep } from '../../main/replay/suite.ts';
 import { loadSteps, scoreOracle, scoreSteps } from '../fixtures/replay/steps.ts';
 import { AITW_FIXTURE, buildAitwFixture } from '../fixtures/replay/aitw.ts';
+
+/** Any member's fields, to read what a type keeps. */
+const fieldsOf = (a: Action): ActionFields => a;
 
 const tap = (y: number, x: number): AitwAction => ({ actionType: 4, touchYx: [y, x], liftYx: [y, x] });
 const swipe = (t: [number, number], l: [number, number]): AitwAction => ({ actionType: 4, touchYx: t, liftYx: l });
@@ -94,7 +97,7 @@ after(() => rm(root, { recursive: true, force: true }));
 const load = (opts: LoadOptions = {}, path = data): Promise<ReplayStep<AitwGold>[]> => loadSteps(suite, path, opts);
 
 const px = (y: number, x: number) => ({ space: 'screenshot' as const, x: x * AITW_FIXTURE.width, y: y * AITW_FIXTURE.height });
-const act = (a: Omit<Action, 'step_instruction'>): Action => ({ step_instruction: '', ...a }) as Action;
+const act = (a: Omit<ActionFields, 'step_instruction'>): Action => actionSchema.parse({ step_instruction: '', ...a });
 
 const BIG = '17018398592153327489';
 
@@ -107,11 +110,11 @@ describe('AITW loader and suite', () => {
     const t = steps[0]!;
     assert.equal(t.id, `${BIG}#0`);
     // The release stores float32: points are those values times the image size.
-    assert.deepEqual(t.future[0]!.action.point, { space: 'screenshot', x: Math.fround(0.2) * 90, y: Math.fround(0.25) * 200 });
-    assert.equal(steps[1]!.future[0]!.action.direction, 'down', 'finger up = content down');
-    assert.equal(steps[7]!.future[0]!.action.direction, 'right', 'finger left = content right');
+    assert.deepEqual(fieldsOf(t.future[0]!.action).point, { space: 'screenshot', x: Math.fround(0.2) * 90, y: Math.fround(0.25) * 200 });
+    assert.equal(fieldsOf(steps[1]!.future[0]!.action).direction, 'down', 'finger up = content down');
+    assert.equal(fieldsOf(steps[7]!.future[0]!.action).direction, 'right', 'finger left = content right');
     assert.deepEqual(steps[2]!.future[0]!.action, { action_type: 'input_text', text: 'hello world', step_instruction: 'input_text "hello world"' });
-    assert.deepEqual(steps[3]!.future[0]!.action.keys, ['enter']);
+    assert.deepEqual(fieldsOf(steps[3]!.future[0]!.action).keys, ['enter']);
     assert.equal(steps[4]!.future[0]!.action.action_type, 'finished');
     assert.equal(steps[5]!.future[0]!.action.action_type, 'navigate_home');
     assert.equal(steps[8]!.future[0]!.action.action_type, 'fail');
@@ -173,7 +176,7 @@ describe('AITW loader and suite', () => {
   });
 
   test('our actions become the dual-point gestures the script expects', () => {
-    const at = (a: Omit<Action, 'step_instruction'>) => toAitwAction(act(a), 100, 200);
+    const at = (a: Omit<ActionFields, 'step_instruction'>) => toAitwAction(act(a), 100, 200);
     assert.deepEqual(at({ action_type: 'click', point: { space: 'screenshot', x: 25, y: 150 } }), { actionType: 4, touchYx: [0.75, 0.25], liftYx: [0.75, 0.25] });
     assert.deepEqual(at({ action_type: 'click', point: { space: 'norm1000', x: 250, y: 750 } }).touchYx, [0.75, 0.25]);
     assert.deepEqual(at({ action_type: 'scroll', direction: 'down' }), { actionType: 4, touchYx: [0.8, 0.5], liftYx: [0.2, 0.5] }, 'scroll down = the finger moves up');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Action } from '../../common/actions.ts';
+import { actionSchema, type Action, type ActionFields } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { convertAction, type AndroidControlGold } from '../../main/replay/loaders/androidcontrol.ts';
 import { androidControlSuite as suite } from '../../main/replay/suites/androidcontrol.ts';
@@ -16,6 +16,9 @@ import { stepTruth, type LoadOptions, type ReplayStep } from '../../main/replay/
 import { writeTFRecords } from '../../main/replay/tfrecord.ts';
 import { loadSteps, scoreOracle, scoreSteps } from '../fixtures/replay/steps.ts';
 import { AC_FIXTURE, androidControlExample, buildAndroidControlFixture } from '../fixtures/replay/androidcontrol.ts';
+
+/** Any member's fields, to read what a type keeps. */
+const fieldsOf = (a: Action): ActionFields => a;
 
 let root: string;
 let data: string;
@@ -30,7 +33,7 @@ after(() => rm(root, { recursive: true, force: true }));
 const load = (opts: LoadOptions = {}, path = data): Promise<ReplayStep<AndroidControlGold>[]> => loadSteps(suite, path, opts);
 
 const pt = (x: number, y: number) => ({ space: 'screenshot' as const, x, y });
-const act = (a: Omit<Action, 'step_instruction'>): Action => ({ step_instruction: '', ...a }) as Action;
+const act = (a: Omit<ActionFields, 'step_instruction'>): Action => actionSchema.parse({ step_instruction: '', ...a });
 const refused = (code: 'BAD_INPUT' | 'NOT_FOUND', pattern: RegExp) => (e: unknown) => isForesightError(e, code) && pattern.test(e.message);
 
 describe('AndroidControl loader', () => {
@@ -40,7 +43,7 @@ describe('AndroidControl loader', () => {
     assert.deepEqual([...new Set(steps.map((s) => s.episodeId))], ['101', '102']);
     assert.deepEqual(steps.slice(0, 3).map((s) => s.id), ['101#0', '101#1', '101#2']);
     const click = steps[1]!;
-    assert.deepEqual(click.future[0]!.action.point, pt(270, 1100), 'points stay in screenshot pixels');
+    assert.deepEqual(fieldsOf(click.future[0]!.action).point, pt(270, 1100), 'points stay in screenshot pixels');
     // 270 / 540 * 1000 = 500; 1100 / 1200 * 1000 = 916.67 → 917: whole numbers, as OS-Atlas's test file.
     assert.deepEqual(click.gold.truth, { action_type: 'click', point: { x: 500, y: 917 } });
     assert.equal(click.image.width, AC_FIXTURE.width);
@@ -117,7 +120,7 @@ describe('AndroidControl loader', () => {
 
   test('a screenshot smaller than the screen: the point is scaled to it, the grid stays the same', () => {
     const { ours, truth } = convertAction({ action_type: 'click', x: 540, y: 600 }, { width: 1080, height: 2400 }, { width: 540, height: 1200 }, 'tap', 'here');
-    assert.deepEqual(ours.point, pt(270, 300));
+    assert.deepEqual(fieldsOf(ours).point, pt(270, 300));
     assert.deepEqual(truth.point, { x: 500, y: 250 });
   });
 });
@@ -177,7 +180,8 @@ describe('AndroidControl scoring (OS-Atlas rules)', () => {
     const t = stepTruth(steps[3]!); // scroll down
     assert.equal(suite.score(act({ action_type: 'scroll', direction: 'down' }), t).success, true);
     assert.deepEqual(suite.score(act({ action_type: 'scroll', direction: 'up' }), t), { success: false, metrics: { typeMatch: true, groundingMatch: null } });
-    assert.equal(suite.score(act({ action_type: 'scroll' }), t).success, false);
+    // A scroll without a direction cannot reach the suite: it is not an action.
+    assert.equal(actionSchema.safeParse({ action_type: 'scroll', step_instruction: '' }).success, false);
     assert.equal(suite.score(act({ action_type: 'key', keys: ['enter'] }), t).metrics.typeMatch, false, 'no AndroidControl counterpart');
     assert.deepEqual(suite.score(undefined, t), { success: false, metrics: { typeMatch: false, groundingMatch: null } });
   });

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeAction, type Action } from '../../common/actions.ts';
+import { actionSchema, describeAction, type Action, type ActionFields, type ActionType } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { countGuiOdyssey, type GuiOdysseyGold } from '../../main/replay/loaders/guiodyssey.ts';
 import {
@@ -59,7 +59,7 @@ function expectError(code: 'BAD_INPUT' | 'NOT_FOUND', re: RegExp) {
   };
 }
 
-const act = (action_type: Action['action_type'], extra: Partial<Action> = {}): Action => ({ action_type, step_instruction: '', ...extra });
+const act = (action_type: ActionType, extra: Omit<ActionFields, 'action_type' | 'step_instruction'> = {}): Action => actionSchema.parse({ action_type, step_instruction: '', ...extra });
 const px = (x: number, y: number) => ({ space: 'screenshot' as const, x, y });
 
 describe('official rules', () => {
@@ -201,7 +201,7 @@ describe('loader', () => {
   test('converts the 0–1000 grid to screenshot pixels and maps every action', async () => {
     const steps = await load();
     const byId = new Map(steps.map((s) => [s.id, s]));
-    const truth = (id: string) => byId.get(id)!.future[0]!.action;
+    const truth = (id: string): ActionFields => byId.get(id)!.future[0]!.action;
     const e1 = byId.get(`${E.E1}#0`)!;
     assert.deepEqual([e1.image.width, e1.image.height], [400, 800]);
     assert.deepEqual(truth(`${E.E1}#0`).point, { space: 'screenshot', x: 200, y: 240 });
@@ -235,7 +235,7 @@ describe('loader', () => {
     assert.equal(e1.instruction, 'Use Calendar to add a meeting at 5pm, then check it in Clock.');
     const last = byId.get(`${E.E1}#4`)!;
     assert.equal(last.history.length, 4);
-    assert.deepEqual(last.history[1], { step: 2, action: describeAction(truth(`${E.E1}#1`)), outcome: 'ok' });
+    assert.deepEqual(last.history[1], { step: 2, action: describeAction(byId.get(`${E.E1}#1`)!.future[0]!.action), outcome: 'ok' });
     assert.deepEqual(
       byId.get(`${E.E1}#2`)!.future.map((f) => f.status),
       ['not done', 'not done', 'done'],

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Action } from '../../common/actions.ts';
+import { actionSchema, type Action, type ActionFields } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Mind2WebGold } from '../../main/replay/loaders/mind2web.ts';
 import { normBox, npMean, opF1, pyLiteralValue, pyRound3, scoreMind2WebStep, summarizeMind2Web } from '../../main/replay/metrics/mind2web.ts';
@@ -23,6 +23,9 @@ import { mind2webSuite as suite, seeClickSentence, toM2wAnswer } from '../../mai
 import type { LoadOptions, ReplayStep } from '../../main/replay/suite.ts';
 import { loadSteps, scoreOracle, scoreSteps } from '../fixtures/replay/steps.ts';
 import { M2W_FIXTURE_ROWS, buildMind2WebFixture, writeMind2WebRows } from '../fixtures/replay/mind2web.ts';
+
+/** Any member's fields, to read what a type keeps. */
+const fieldsOf = (a: Action): ActionFields => a;
 
 const close = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
 
@@ -120,7 +123,7 @@ after(() => rm(root, { recursive: true, force: true }));
 const load = (opts: LoadOptions = {}, path = data): Promise<ReplayStep<Mind2WebGold>[]> => loadSteps(suite, path, opts);
 
 const pt = (x: number, y: number) => ({ space: 'screenshot' as const, x, y });
-const act = (a: Omit<Action, 'step_instruction'>): Action => ({ step_instruction: '', ...a }) as Action;
+const act = (a: Omit<ActionFields, 'step_instruction'>): Action => actionSchema.parse({ step_instruction: '', ...a });
 
 describe('Mind2Web loader and suite', () => {
   test('test_task: tasks in order, steps by target_action_index, skipped steps left out, train not read', async () => {
@@ -138,13 +141,13 @@ describe('Mind2Web loader and suite', () => {
       point: { space: 'norm1', x: (steps[1]!.gold.box[0] + steps[1]!.gold.box[2]) / 2, y: (steps[1]!.gold.box[1] + steps[1]!.gold.box[3]) / 2 },
     });
     assert.deepEqual(steps[1]!.gold.box.map((v) => Math.round(v * 1000)), [234, 100, 547, 130]);
-    assert.equal(steps[2]!.future[0]!.action.value, 'Economy');
+    assert.equal(fieldsOf(steps[2]!.future[0]!.action).value, 'Economy');
     assert.equal(steps[2]!.history.length, 2);
     // The skipped step is in the history (the script adds it before skipping) and in the future.
     assert.equal(steps[3]!.history.length, 4);
     assert.match(steps[3]!.history[3]!.action, /^type "12\\" monitor"/);
     assert.equal(steps[3]!.gold.value, 'C:\temp', 'the value as the script reads it back');
-    assert.equal(steps[3]!.future[0]!.action.text, 'C:\temp');
+    assert.equal(fieldsOf(steps[3]!.future[0]!.action).text, 'C:\temp');
     assert.equal(steps[2]!.future.length, 3);
     assert.deepEqual(steps[3]!.future.map((f) => f.status), ['done']);
     assert.deepEqual(steps[5]!.gold.box, [0.062, 0.04, 0.125, 0.07], 'x 80/1280 = 0.0625, a tie, rounds to 0.062');

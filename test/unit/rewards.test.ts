@@ -9,19 +9,23 @@ import {
   trajectoryReward,
   type RewardTestVector,
 } from '../../common/rewards.ts';
-import { ACTION_TYPES, type Action, type ActionType, type ForecastStep } from '../../common/actions.ts';
+import { ACTION_TYPES, actionSchema, type Action, type ActionFields, type ActionType, type ForecastStep } from '../../common/actions.ts';
 
 function close(a: number, b: number, what: string): void {
   assert.ok(Math.abs(a - b) <= 1e-9, `${what}: ${a} ≉ ${b}`);
 }
 
+/** What types need, for steps whose arguments the test does not care about (each type keeps its own). */
+const PLACEHOLDERS: Omit<ActionFields, 'action_type' | 'step_instruction'> = { text: 'x', keys: ['enter'], direction: 'down', app: 'Files', tool: { name: 't', arguments: {} } };
+const fieldsOf = (a: Action): ActionFields => a;
+
 /** `click` → a "not done" click step, `click!` → a "done" one. */
-function step(spec: string, extra: Partial<Action> = {}): ForecastStep {
+function step(spec: string, extra: Omit<ActionFields, 'action_type' | 'step_instruction'> = {}): ForecastStep {
   const done = spec.endsWith('!');
   const type = (done ? spec.slice(0, -1) : spec) as ActionType;
   return {
     screenshot_abstraction: 'screen',
-    action: { action_type: type, step_instruction: `do ${type}`, ...extra },
+    action: actionSchema.parse({ action_type: type, step_instruction: `do ${type}`, ...PLACEHOLDERS, ...extra }),
     status: done ? 'done' : 'not done',
   };
 }
@@ -162,7 +166,7 @@ describe('trajectoryReward, hand-computed', () => {
   });
 
   test('a custom similarity replaces action_type equality', () => {
-    const sim = (p: Action, t: Action) => (p.action_type === t.action_type && p.text === t.text ? 1 : 0);
+    const sim = (p: Action, t: Action) => (p.action_type === t.action_type && fieldsOf(p).text === fieldsOf(t).text ? 1 : 0);
     const truth = [step('type', { text: 'hello' }), step('key!')];
     const pred = [step('type', { text: 'bye' }), step('key!')];
     close(trajectoryReward(pred, truth).accuracy, 1, 'default: type only');
@@ -222,7 +226,8 @@ describe('horizonAccuracy', () => {
     const truth = [step('type', { text: 'hello' }), step('key!', { keys: ['enter'] })];
     const pred = [step('type', { text: 'Hello' }), step('key!', { keys: ['tab'] })];
     assert.deepEqual(horizonAccuracy(pred, truth, 2), [1, 1]);
-    const strict = (p: Action, t: Action) => (p.text ?? '').toLowerCase() === (t.text ?? '').toLowerCase() && (p.keys ?? []).join('+') === (t.keys ?? []).join('+');
+    const strict = (p: Action, t: Action) =>
+      (fieldsOf(p).text ?? '').toLowerCase() === (fieldsOf(t).text ?? '').toLowerCase() && (fieldsOf(p).keys ?? []).join('+') === (fieldsOf(t).keys ?? []).join('+');
     assert.deepEqual(horizonAccuracy(pred, truth, 2, strict), [1, 0]);
   });
 });

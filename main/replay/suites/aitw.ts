@@ -36,6 +36,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action, Direction } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { convertPoint, type SpacePoint } from '../../../common/coords.ts';
 import { loadAitw, type AitwGold } from '../loaders/aitw.ts';
 import { AITW_ACTION, checkActionsMatch, seeClickTextMatch, type AitwAction, type Yx } from '../metrics/aitw.ts';
@@ -84,24 +85,36 @@ export function toAitwAction(pred: Action | undefined, width: number, height: nu
       if (!pred.point || !pred.end_point) return NONE;
       return { actionType: AITW_ACTION.DUAL_POINT, touchYx: norm(pred.point), liftYx: norm(pred.end_point) };
     case 'scroll': {
-      const [touchYx, liftYx] = SCROLL_SWIPES[pred.direction ?? 'down'];
+      const [touchYx, liftYx] = SCROLL_SWIPES[pred.direction];
       return { actionType: AITW_ACTION.DUAL_POINT, touchYx, liftYx };
     }
     case 'input_text':
     case 'type':
-      return { ...plain(AITW_ACTION.TYPE), typedText: pred.text ?? '' };
+      return { ...plain(AITW_ACTION.TYPE), typedText: pred.text };
     case 'navigate_back':
       return plain(AITW_ACTION.PRESS_BACK);
     case 'navigate_home':
       return plain(AITW_ACTION.PRESS_HOME);
     case 'key':
-      return (pred.keys ?? []).join('+') === 'enter' ? plain(AITW_ACTION.PRESS_ENTER) : NONE;
+      return pred.keys.join('+') === 'enter' ? plain(AITW_ACTION.PRESS_ENTER) : NONE;
     case 'finished':
       return plain(AITW_ACTION.STATUS_TASK_COMPLETE);
     case 'fail':
       return plain(AITW_ACTION.STATUS_TASK_IMPOSSIBLE);
-    default:
+    // No AITW action: matches nothing.
+    case 'double_click':
+    case 'right_click':
+    case 'move':
+    case 'hotkey':
+    case 'wait':
+    case 'call_user':
+    case 'open_app':
+    case 'navigate_recent':
+    case 'select':
+    case 'tool_call':
       return NONE;
+    default:
+      return assertNever(pred, 'action');
   }
 }
 

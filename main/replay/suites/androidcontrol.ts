@@ -45,6 +45,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { convertPoint } from '../../../common/coords.ts';
 import {
   ANDROID_CONTROL_MODES,
@@ -77,18 +78,32 @@ export function toAcAction(pred: Action, width: number, height: number): AcActio
       return { action_type: pred.action_type, point: { x: Math.round(g.x), y: Math.round(g.y) } };
     }
     case 'scroll':
-      return { action_type: 'scroll', ...(pred.direction ? { direction: pred.direction } : {}) };
+      return { action_type: 'scroll', direction: pred.direction };
     case 'input_text':
     case 'type':
-      return { action_type: 'input_text', text: pred.text ?? '' };
+      return { action_type: 'input_text', text: pred.text };
     case 'open_app':
-      return { action_type: 'open_app', app: pred.app ?? '' };
+      return { action_type: 'open_app', app: pred.app };
     case 'navigate_home':
     case 'navigate_back':
     case 'wait':
       return { action_type: pred.action_type };
-    default:
+    // No AndroidControl action (finished is written as COMPLETE by osAtlasPrediction).
+    case 'double_click':
+    case 'right_click':
+    case 'drag':
+    case 'move':
+    case 'hotkey':
+    case 'key':
+    case 'finished':
+    case 'call_user':
+    case 'fail':
+    case 'navigate_recent':
+    case 'select':
+    case 'tool_call':
       return undefined;
+    default:
+      return assertNever(pred, 'action');
   }
 }
 

@@ -16,8 +16,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action, ActionType, Direction, ForecastStep } from '../../../common/actions.ts';
-import { POINTED_ACTIONS, describeAction } from '../../../common/actions.ts';
+import type { Action, ActionFields, ActionType, Direction, ForecastStep } from '../../../common/actions.ts';
+import { describeAction, needsPoint, plannerPoint } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { convertPoint, type Point } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import { SqliteEpisodeStore, type StoredEpisode } from '../../../store/index.ts';
@@ -35,20 +36,47 @@ export interface EpisodeGold {
 /** Inclusive radius on the 0–1000 grid of the screenshot. */
 export const EPISODE_CLICK_RADIUS = 140;
 
+/** What a replayed step must get right besides its type and point: the text, keys or direction. */
 function goldOf(a: Action, point: Point | undefined): EpisodeGold {
-  const text = a.text ?? a.answer;
-  return {
-    action_type: a.action_type,
-    ...(point ? { point } : {}),
-    ...(text !== undefined ? { text } : {}),
-    ...(a.keys ? { keys: a.keys } : {}),
-    ...(a.direction ? { direction: a.direction } : {}),
-  };
+  const gold: EpisodeGold = { action_type: a.action_type, ...(point ? { point } : {}) };
+  switch (a.action_type) {
+    case 'type':
+    case 'input_text':
+      return { ...gold, text: a.text };
+    case 'finished':
+      return a.answer !== undefined ? { ...gold, text: a.answer } : gold;
+    case 'hotkey':
+    case 'key':
+      return { ...gold, keys: a.keys };
+    case 'scroll':
+      return { ...gold, direction: a.direction };
+    case 'click':
+    case 'double_click':
+    case 'right_click':
+    case 'drag':
+    case 'move':
+    case 'long_press':
+    case 'select':
+    case 'wait':
+    case 'call_user':
+    case 'fail':
+    case 'open_app':
+    case 'navigate_home':
+    case 'navigate_back':
+    case 'navigate_recent':
+    case 'tool_call':
+      return gold;
+    default:
+      return assertNever(a, 'action');
+  }
 }
 
+/** The executed action with the point it was executed at (screenshot pixels) instead of the planner's. */
 function truthAction(a: Action, point: Point | undefined): Action {
-  const { point: _p, end_point: _e, ...rest } = a;
-  return point ? { ...rest, point: { space: 'screenshot', x: point.x, y: point.y } } : rest;
+  const t = { ...a };
+  if ('point' in t) delete t.point;
+  if (t.action_type === 'drag') delete t.end_point;
+  return point && needsPoint(t) ? { ...t, point: { space: 'screenshot', x: point.x, y: point.y } } : t;
 }
 
 async function* loadEpisodes(dataPath: string, opts: { split?: string; limit?: number }): AsyncGenerator<ReplayStep<EpisodeGold>> {
@@ -66,7 +94,7 @@ async function* loadEpisodes(dataPath: string, opts: { split?: string; limit?: n
         const ex = [...s.executions].reverse().find((e) => e.result === 'ok');
         if (!ex) return [];
         let point: Point | undefined;
-        if (POINTED_ACTIONS.has(ex.action.action_type) && ex.globalPoint) {
+        if (needsPoint(ex.action) && ex.globalPoint) {
           const p = convertPoint({ space: 'global', ...ex.globalPoint }, 'screenshot', s.geometry);
           point = { x: p.x, y: p.y };
         }
@@ -107,14 +135,17 @@ function scoreStep(pred: Action | undefined, truth: StepTruth<EpisodeGold>): Ste
   let groundingMatch: boolean | null = null;
   let argsMatch = true;
   if (pred && typeMatch) {
+    // Same type as the gold: the fields the gold names are the prediction's own.
+    const f: ActionFields = pred;
     if (g.point) {
-      const p = pred.point ? convertPoint(pred.point, 'norm1000', truthGeometry(truth)) : undefined;
+      const pp = plannerPoint(pred);
+      const p = pp ? convertPoint(pp, 'norm1000', truthGeometry(truth)) : undefined;
       const t = convertPoint({ space: 'screenshot', ...g.point }, 'norm1000', truthGeometry(truth));
       groundingMatch = p !== undefined && Math.hypot(p.x - t.x, p.y - t.y) <= EPISODE_CLICK_RADIUS;
     }
-    if (g.text !== undefined) argsMatch &&= (pred.text ?? pred.answer ?? '').trim() === g.text.trim();
-    if (g.keys) argsMatch &&= (pred.keys ?? []).join('+').toLowerCase() === g.keys.join('+').toLowerCase();
-    if (g.direction) argsMatch &&= pred.direction === g.direction;
+    if (g.text !== undefined) argsMatch &&= (f.text ?? f.answer ?? '').trim() === g.text.trim();
+    if (g.keys) argsMatch &&= (f.keys ?? []).join('+').toLowerCase() === g.keys.join('+').toLowerCase();
+    if (g.direction) argsMatch &&= f.direction === g.direction;
   }
   const success = typeMatch && groundingMatch !== false && argsMatch;
   return { success, metrics: { typeMatch, groundingMatch: typeMatch ? groundingMatch : null, argsMatch: typeMatch ? argsMatch : null } };

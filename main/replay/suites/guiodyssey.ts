@@ -35,7 +35,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action, Direction } from '../../../common/actions.ts';
+import { plannerPoint, type Action, type Direction } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { convertPoint } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import {
@@ -65,8 +66,9 @@ const SCROLL_TO_SWIPE: Readonly<Record<Direction, string>> = { down: 'UP', up: '
 export function guiOdysseyAnswer(pred: Action | undefined, width: number, height: number): string {
   if (!pred) return '';
   const grid = () => {
-    if (!pred.point) return undefined;
-    const p = convertPoint(pred.point, 'norm1000', replayGeometry(width, height));
+    const at = plannerPoint(pred);
+    if (!at) return undefined;
+    const p = convertPoint(at, 'norm1000', replayGeometry(width, height));
     return `(${Math.round(p.x)}, ${Math.round(p.y)})`;
   };
   switch (pred.action_type) {
@@ -77,10 +79,10 @@ export function guiOdysseyAnswer(pred: Action | undefined, width: number, height
       return at ? `${name}: ${at}` : name;
     }
     case 'scroll':
-      return pred.direction ? `SCROLL: ${SCROLL_TO_SWIPE[pred.direction]}` : 'SCROLL';
+      return `SCROLL: ${SCROLL_TO_SWIPE[pred.direction]}`;
     case 'input_text':
     case 'type':
-      return `TYPE: ${pred.text ?? ''}`;
+      return `TYPE: ${pred.text}`;
     case 'navigate_home':
       return 'PRESS_HOME';
     case 'navigate_back':
@@ -91,8 +93,21 @@ export function guiOdysseyAnswer(pred: Action | undefined, width: number, height
       return 'COMPLETE';
     case 'fail':
       return 'IMPOSSIBLE';
-    default:
+    // No GUI-Odyssey action: a name the official matcher counts as a wrong type.
+    case 'double_click':
+    case 'right_click':
+    case 'drag':
+    case 'move':
+    case 'hotkey':
+    case 'key':
+    case 'wait':
+    case 'call_user':
+    case 'open_app':
+    case 'select':
+    case 'tool_call':
       return pred.action_type.toUpperCase();
+    default:
+      return assertNever(pred, 'action');
   }
 }
 

@@ -26,7 +26,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../../../common/actions.ts';
+import { plannerPoint, type Action } from '../../../common/actions.ts';
+import { assertNever } from '../../../common/assert.ts';
 import { convertPoint } from '../../../common/coords.ts';
 import { MIND2WEB_SPLITS, countMind2Web, loadMind2Web, type Mind2WebGold } from '../loaders/mind2web.ts';
 import { M2W_OP_NAMES, scoreMind2WebStep, summarizeMind2Web, type M2wAnswer, type M2wOp, type M2wStepScore } from '../metrics/mind2web.ts';
@@ -36,7 +37,8 @@ import { replayGeometry, type Breakdown, type BreakdownRow, type ReplaySuite, ty
 export function toM2wAnswer(pred: Action | undefined, width: number, height: number): M2wAnswer {
   if (!pred) return { actionType: -1 };
   // The script's click point is a fraction of the image; a 0–1000 point becomes one in one division.
-  const norm = pred.point ? convertPoint(pred.point, 'norm1', replayGeometry(width, height)) : undefined;
+  const at = plannerPoint(pred);
+  const norm = at ? convertPoint(at, 'norm1', replayGeometry(width, height)) : undefined;
   const clickPoint = norm ? ([norm.x, norm.y] as const) : undefined;
   const withPoint = (a: M2wAnswer): M2wAnswer => (clickPoint ? { ...a, clickPoint } : a);
   switch (pred.action_type) {
@@ -44,14 +46,31 @@ export function toM2wAnswer(pred: Action | undefined, width: number, height: num
     case 'move':
       return withPoint({ actionType: 4 });
     case 'key':
-      return withPoint({ actionType: pred.keys?.length === 1 && pred.keys[0] === 'enter' ? 4 : -1 });
+      return withPoint({ actionType: pred.keys.length === 1 && pred.keys[0] === 'enter' ? 4 : -1 });
     case 'select':
-      return withPoint({ actionType: 2, value: pred.value ?? pred.text ?? '' });
+      return withPoint({ actionType: 2, value: pred.value ?? '' });
     case 'type':
     case 'input_text':
-      return withPoint({ actionType: 3, value: pred.text ?? '' });
-    default:
+      return withPoint({ actionType: 3, value: pred.text });
+    // No Mind2Web operation: matches no op (the script's -1).
+    case 'double_click':
+    case 'right_click':
+    case 'drag':
+    case 'scroll':
+    case 'hotkey':
+    case 'wait':
+    case 'finished':
+    case 'call_user':
+    case 'fail':
+    case 'long_press':
+    case 'open_app':
+    case 'navigate_home':
+    case 'navigate_back':
+    case 'navigate_recent':
+    case 'tool_call':
       return withPoint({ actionType: -1 });
+    default:
+      return assertNever(pred, 'action');
   }
 }
 
@@ -61,7 +80,7 @@ function m2wScore(pred: Action | undefined, t: StepTruth<Mind2WebGold>): M2wStep
 
 function score(pred: Action | undefined, t: StepTruth<Mind2WebGold>): StepScore {
   const s = m2wScore(pred, t);
-  const reason = pred && !pred.point ? 'the answer has no point (the script\'s "format wrong": element wrong, F1 0)' : undefined;
+  const reason = pred && !plannerPoint(pred) ? 'the answer has no point (the script\'s "format wrong": element wrong, F1 0)' : undefined;
   return { success: s.success, metrics: { opMatch: s.opMatch, elementMatch: s.elementMatch, f1: s.f1 }, ...(reason ? { reason } : {}) };
 }
 

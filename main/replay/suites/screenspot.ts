@@ -20,7 +20,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action } from '../../../common/actions.ts';
+import { plannerPoint, type Action } from '../../../common/actions.ts';
 import { convertPoint, type SpacePoint } from '../../../common/coords.ts';
 import { ForesightError } from '../../../common/errors.ts';
 import {
@@ -52,7 +52,7 @@ export interface ScreenSpotGold {
 
 /** The point scored for an answer: the first action's, whatever its type, in the space it was written in. */
 function answerPoint(pred: Action | undefined): SpacePoint | undefined {
-  return pred?.point;
+  return pred ? plannerPoint(pred) : undefined;
 }
 
 const NO_POINT = 'the answer has no point (the script\'s "wrong format")';
