@@ -16,6 +16,8 @@ import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
 import { TerminalGate } from './terminal-gate.ts';
 import { printEpisode, printEpisodeList } from './episodes.ts';
+import { isSupervised, SupervisorLink } from './supervised.ts';
+import { busyPlanner } from './test-hooks.ts';
 import type { BenchRunCliOptions } from './bench.ts';
 import { SUITE_IDS } from '../replay/suite.ts';
 import { REPLAY_PLANNER_FORMS } from '../replay/planners.ts';
@@ -59,7 +61,7 @@ interface RunOptions {
 async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
-  const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
+  const planner = busyPlanner(createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout }));
   const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
   const store = openStore(o.db);
   const desktop = await createDesktop({
@@ -72,6 +74,9 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     settleMethod: o.settleMethod,
   });
   const kill = desktop.killSwitch;
+  // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
+  // where no busy event loop of this process can delay them.
+  const supervisor = isSupervised() ? new SupervisorLink(kill) : undefined;
   let interrupts = 0;
   const onSigint = () => {
     // The first Ctrl+C stops the episode cleanly (it is recorded as stopped); a second one quits at once.
@@ -88,13 +93,18 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     terminalGate = new TerminalGate(process.stdin, o.json ? process.stderr : process.stdout, () => kill.trigger('approval'));
     gate = terminalGate;
   }
-  const onEvent = (e: AgentEvent) => out(o.json ? JSON.stringify(e) : formatEvent(e));
-  kill.start();
-  if (!o.json) {
-    out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
-    out(`Settle: ${desktop.settleDetector.describe()}.`);
-  }
+  const db = resolve(o.db ?? defaultDbPath());
+  const onEvent = (e: AgentEvent) => {
+    supervisor?.report(e, db, o.json === true);
+    out(o.json ? JSON.stringify(e) : formatEvent(e));
+  };
   try {
+    if (supervisor) await supervisor.arm();
+    else kill.start();
+    if (!o.json) {
+      out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
+      out(`Settle: ${desktop.settleDetector.describe()}.`);
+    }
     const outcome = await runEpisode(
       {
         ...DEFAULT_AGENT_CONFIG,
@@ -113,7 +123,9 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     terminalGate?.close();
-    await desktop.close();
+    supervisor?.close();
+    // The X server outlives this command: libnut's connection may close at exit.
+    await desktop.close({ keepXConnection: true });
     await grounder.close?.();
     store.close();
   }
