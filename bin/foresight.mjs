@@ -8,8 +8,10 @@ import process from 'node:process';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
-const supervised = process.env.FORESIGHT_SUPERVISOR_PID !== undefined && process.env.FORESIGHT_SUPERVISOR_PID === String(process.ppid) && process.send !== undefined;
-if (process.argv[2] === 'run' && !supervised) {
+const supervisorPid = process.env.FORESIGHT_SUPERVISOR_PID;
+// The supervisor died before setpriv armed the parent-death signal: this agent is an orphan.
+if (supervisorPid !== undefined && supervisorPid !== String(process.ppid)) process.exit(130);
+if (process.argv[2] === 'run' && (supervisorPid === undefined || process.send === undefined)) {
   const { supervise } = await import('../main/cli/supervisor.mjs');
   await supervise(fileURLToPath(import.meta.url), process.argv.slice(2));
 }
