@@ -7,10 +7,9 @@
  *   agent's episode can still be reported and recorded as stopped.
  */
 import { z } from 'zod';
-import { ForesightError, type ErrorInfo } from '../../common/errors.ts';
+import { ForesightError } from '../../common/errors.ts';
 import type { AgentEvent } from '../agent/loop.ts';
 import type { KillSwitch } from '../desktop/kill-switch.ts';
-import { SqliteEpisodeStore } from '../../store/index.ts';
 
 /** Messages from the supervisor. */
 const supervisorMessage = z.discriminatedUnion('type', [
@@ -94,15 +93,5 @@ export class SupervisorLink {
     } catch {
       return false;
     }
-  }
-}
-
-/** Called by the supervisor after it killed a busy agent: the episode ends as stopped. */
-export function recordForcedStop(db: string, episodeId: string, error: ErrorInfo): void {
-  const store = SqliteEpisodeStore.open(db);
-  try {
-    store.finishEpisode(episodeId, { status: 'stopped', error });
-  } finally {
-    store.close();
   }
 }

@@ -197,10 +197,8 @@ async function reportForcedStop(episode, reason) {
   }
   if (!episode.db) return;
   try {
-    const { register } = await import('tsx/esm/api');
-    register();
-    const { recordForcedStop } = await import('./supervised.ts');
-    recordForcedStop(episode.db, episode.episodeId, error);
+    const { markEpisodeStopped } = await import('../../store/mark-stopped.mjs');
+    markEpisodeStopped(episode.db, episode.episodeId, error);
   } catch (e) {
     process.stderr.write(`foresight: warning: the episode could not be marked as stopped (it will show as interrupted): ${e instanceof Error ? e.message : String(e)}\n`);
   }
