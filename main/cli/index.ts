@@ -64,8 +64,12 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const planner = busyPlanner(createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout }));
   const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
   const store = openStore(o.db);
+  // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
+  // where no busy event loop of this process can delay them, and xdotool is its child.
+  const supervisor = isSupervised() ? new SupervisorLink() : undefined;
   const desktop = await createDesktop({
     killHotkey: o.killKey,
+    ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
     ...(o.display ? { displayId: o.display } : {}),
     settle: {
       ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
@@ -74,9 +78,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     settleMethod: o.settleMethod,
   });
   const kill = desktop.killSwitch;
-  // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
-  // where no busy event loop of this process can delay them.
-  const supervisor = isSupervised() ? new SupervisorLink(kill) : undefined;
+  supervisor?.attach(kill);
   let interrupts = 0;
   const onSigint = () => {
     // The first Ctrl+C stops the episode cleanly (it is recorded as stopped); a second one quits at once.

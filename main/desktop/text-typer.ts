@@ -196,8 +196,16 @@ export function unicodeKeysymName(char: string): string {
   return `U${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** Runs an input tool to completion (runInputTool, or the supervisor of `foresight run` doing it). */
+export type InputToolRunner = (tool: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<ToolResult>;
+
 export interface XdotoolTyperOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * Who starts xdotool (default: runInputTool, as a child of this process). The CLI hands it
+   * to its supervisor, the process a user kills, so that xdotool dies the moment that one does.
+   */
+  runTool?: InputToolRunner;
   /** Characters per xdotool call; the kill switch is checked between calls. */
   chunkSize?: number;
   /** xdotool --delay between keystrokes, in ms. */
@@ -226,6 +234,7 @@ export class XdotoolTyper implements TextTyper {
   private readonly keyDelayMs: number;
   private readonly rebindGraceMs: number;
   private readonly restoreAfterMs: number;
+  private readonly runTool: InputToolRunner;
   /** Our bindings: keycode → character. */
   private readonly bound = new Map<number, Binding>();
   private spare: number[] = [];
@@ -242,6 +251,7 @@ export class XdotoolTyper implements TextTyper {
     this.keyDelayMs = Math.max(0, opts.keyDelayMs ?? 0);
     this.rebindGraceMs = opts.rebindGraceMs ?? 100;
     this.restoreAfterMs = opts.restoreAfterMs ?? 2000;
+    this.runTool = opts.runTool ?? runInputTool;
   }
 
   type(text: string, signal?: AbortSignal): Promise<void> {
@@ -362,7 +372,7 @@ export class XdotoolTyper implements TextTyper {
   }
 
   private async xdotool(args: string[]): Promise<void> {
-    const res = await runInputTool('xdotool', args, this.env);
+    const res = await this.runTool('xdotool', args, this.env);
     const lost = /I don't what key produces|Invalid multi-byte sequence/.exec(res.stderr);
     if (res.code !== 0 || lost) {
       if (/can'?t open display/i.test(res.stderr)) {
