@@ -26,10 +26,10 @@ export function defaultDbPath(): string {
   return join(envPaths('foresight', { suffix: '' }).data, 'foresight.db');
 }
 
-function openStore(db: string | undefined): SqliteEpisodeStore {
+function openStore(db: string | undefined, pid?: number): SqliteEpisodeStore {
   const path = resolve(db ?? defaultDbPath());
   mkdirSync(dirname(path), { recursive: true });
-  return SqliteEpisodeStore.open(path);
+  return SqliteEpisodeStore.open(path, pid !== undefined ? { pid } : {});
 }
 
 const int = (name: string, min: number) => (v: string) => {
@@ -63,10 +63,12 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
   const planner = busyPlanner(createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout }));
   const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout });
-  const store = openStore(o.db);
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
+  // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
+  // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
+  const store = openStore(o.db, supervisor ? process.ppid : undefined);
   const desktop = await createDesktop({
     killHotkey: o.killKey,
     ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
@@ -76,6 +78,11 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
       ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
     },
     settleMethod: o.settleMethod,
+  }).catch((e: unknown) => {
+    // The IPC channel would keep this process alive.
+    supervisor?.close();
+    store.close();
+    throw e;
   });
   const kill = desktop.killSwitch;
   supervisor?.attach(kill);
