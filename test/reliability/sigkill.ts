@@ -97,7 +97,6 @@ try {
         throw new Error(`run ${i} typed nothing (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
       }
       await sleep(5);
-      if (process.env.SIGKILL_DEBUG && (Date.now() - t0) % 3000 < 6) process.stderr.write(`waiting: ${run.lines.join(' | ').slice(0, 400)}\n`);
     }
     const firstKeyAt = Date.now();
     const wait = Math.floor(random() * KILL_WINDOW_MS);
@@ -130,11 +129,16 @@ function judge(presses: KeyPress[], killedAt: number, db: string): Omit<RunFigur
   const lateKeys = presses.filter((p) => p.time - killedAt > LATE_MS);
   // A key still down after the kill repeats: its presses keep coming long after.
   const heldAfter = presses.some((p) => p.time - killedAt > 600);
-  const integrity = new Database(db, { readonly: true }).pragma('integrity_check', { simple: true });
+  const raw = new Database(db, { readonly: true });
+  const integrity = raw.pragma('integrity_check', { simple: true });
+  // Write-ahead records (store migration 2): an execution row is written before acting, its
+  // result (NULL until then) after; before that, the row came only after acting.
+  const columns = raw.pragma('table_info(executions)') as Array<{ name: string; notnull: number }>;
+  const writeAhead = columns.some((c) => c.name === 'result' && c.notnull === 0);
+  raw.close();
   const corrupt = integrity !== 'ok';
   const records: Record<StepRecord, number> = { done: 0, 'not started': 0, 'unknown outcome': 0 };
   let unrecorded = 0;
-  let writeAhead = false;
   if (!corrupt) {
     const store = SqliteEpisodeStore.open(db);
     try {
@@ -147,7 +151,6 @@ function judge(presses: KeyPress[], killedAt: number, db: string): Omit<RunFigur
         let rec: StepRecord = 'not started';
         if (results.some((r) => r === 'ok' || r === 'error' || r === 'stopped')) rec = 'done';
         else if (results.length > 0) rec = 'unknown outcome';
-        if (results.some((r) => r !== 'ok' && r !== 'error' && r !== 'stopped')) writeAhead = true;
         records[rec]++;
         if (letter !== undefined && typed.has(letter) && rec === 'not started') unrecorded++;
       }
