@@ -24,6 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import process from 'node:process';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { connectReleaser, startHotkey, startWatchdog } from '../desktop/kill-guard.mjs';
@@ -208,23 +209,22 @@ export async function supervise(entry, args) {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   stopHook?.();
-  let exitCode;
   if (forced) {
     await releaseInput();
     await reportForcedStop(episode, stopReason ?? 'stop');
-    exitCode = EXIT_STOPPED;
   } else if (ended.signal) {
-    // Killed from outside (not by us): end the same way, as the agent alone would have.
-    watchdog?.dismiss();
-    (await releaser)?.close();
-    process.kill(process.pid, ended.signal);
-    exitCode = 128 + 9;
-  } else {
-    exitCode = ended.code ?? 1;
+    // The agent was killed from outside, perhaps in the middle of an action.
+    await releaseInput();
   }
   watchdog?.dismiss();
   (await releaser)?.close();
-  process.exit(exitCode);
+  if (forced) process.exit(EXIT_STOPPED);
+  if (ended.signal) {
+    // End the way the agent ended, as `foresight run` did before it had a supervisor.
+    process.kill(process.pid, ended.signal);
+    process.exit(128 + (os.constants.signals[ended.signal] ?? 0));
+  }
+  process.exit(ended.code ?? 1);
 }
 
 /**
