@@ -81,7 +81,7 @@ const desk = await startXDesktop();
 // The hotkey goes to a window that logs the X server's time of each key: the delay is counted
 // from the moment the key was pressed, not from when xdotool was started or has exited.
 const keyLog = await openXKeyLog(desk.display, 'keylog');
-await desk.focusWindow(await desk.waitForWindow('^keylog$'));
+const keyLogWindow = await desk.waitForWindow('^keylog$');
 const dir = mkdtempSync(join(tmpdir(), 'foresight-killswitch-'));
 let answered: (() => void) | undefined;
 const server = await startFakeOpenAI(() => {
@@ -89,6 +89,7 @@ const server = await startFakeOpenAI(() => {
   return PATHOLOGICAL;
 });
 const trials: Trial[] = [];
+let unseen = 0;
 try {
   for (let i = 0; i < TRIALS * 2; i++) {
     const trigger: Trigger = i % 2 === 0 ? 'hotkey' : 'SIGINT';
@@ -111,6 +112,7 @@ try {
     });
     if (agents.length !== 1) throw new Error(`expected one agent process under the supervisor, found ${agents.length}`);
     const agent = agents[0]!;
+    if (trigger === 'hotkey') await desk.focusWindow(keyLogWindow);
     let t0 = monotonicMs();
     const pressesBefore = keyLog.presses().length;
     if (trigger === 'hotkey') {
@@ -122,9 +124,12 @@ try {
     while (acting(agent) && monotonicMs() - t0 < 15_000) await sleep(1);
     const stoppedAt = monotonicMs();
     if (trigger === 'hotkey') {
+      // Without the key in the log (Xvfb now and then stops delivering XTEST keys to windows
+      // for the rest of its session, see desktop-kill-switch.test.ts), count from before
+      // xdotool started: an upper bound.
       const k = keyLog.presses().slice(pressesBefore).find((p) => p.char === 'k');
-      if (!k) throw new Error('the hotkey never reached the X server');
-      t0 = k.time;
+      if (k) t0 = k.time;
+      else unseen++;
     }
     const stopMs = stoppedAt - t0;
     const res = await run.done;
@@ -172,5 +177,6 @@ for (const trigger of ['hotkey', 'SIGINT'] as const) {
   );
   if (Math.max(...stops) > STOP_LIMIT_MS || ts.some((t) => t.code !== 130 || t.status !== 'stopped' || t.summary !== 'stopped')) broken = true;
 }
+if (unseen > 0) console.log(`  (${unseen} hotkey presses did not reach the key log: their delay counts from before xdotool started)`);
 console.log(`  limits: stop ≤ ${STOP_LIMIT_MS} ms, exit code 130, episode and summary "stopped"${broken ? ' — BROKEN' : ''}`);
 process.exit(broken ? 1 : 0);
