@@ -137,6 +137,16 @@ export async function supervise(entry, args) {
     }
   };
 
+  /**
+   * Ends the input tools this process runs for the agent (xdotool, possibly mid-chunk), then
+   * lets go of whatever they or the agent left pressed.
+   */
+  const stopInput = async () => {
+    const ending = [...tools].map((t) => new Promise((r) => (t.exitCode !== null || t.signalCode !== null ? r(undefined) : (t.once('close', r), t.kill('SIGKILL')))));
+    await Promise.all(ending);
+    await releaseInput();
+  };
+
   /** @param {string} reason */
   const force = (reason) => {
     if (forced) return;
@@ -144,7 +154,7 @@ export async function supervise(entry, args) {
     stopReason ??= reason;
     clearTimeout(timer);
     child.kill('SIGKILL');
-    for (const t of tools) t.kill('SIGKILL');
+    void stopInput();
   };
 
   /** @param {string} reason */
@@ -152,6 +162,8 @@ export async function supervise(entry, args) {
     stopRequests++;
     if (stopRequests > 1 || !child.connected) return force(reason);
     stopReason = reason;
+    // Typing stops now, whether or not the agent can hear the request.
+    void stopInput();
     try {
       child.send({ type: 'stop', reason });
     } catch {
@@ -178,7 +190,7 @@ export async function supervise(entry, args) {
           watchdog ??= startWatchdog(process.env);
           void getReleaser();
         }
-        child.send(error === undefined ? { type: 'armed' } : { type: 'armed', error });
+        if (child.connected) child.send(error === undefined ? { type: 'armed' } : { type: 'armed', error });
         return;
       }
       case 'episode':
@@ -198,19 +210,25 @@ export async function supervise(entry, args) {
         // The agent's loop is free and has aborted its run: let it record the stop itself.
         clearTimeout(timer);
         if (!forced) timer = setTimeout(() => force(stopReason ?? 'stop'), WIND_DOWN_MS);
-        void releaseInput();
+        void stopInput();
         return;
     }
   });
 
   /** @type {{ code: number | null, signal: NodeJS.Signals | null }} */
-  const ended = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const ended = await new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', (e) => {
+      process.stderr.write(`foresight: INTERNAL: the agent could not be started: ${e.message}\n`);
+      resolve({ code: 1, signal: null });
+    });
+  });
   clearTimeout(timer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   stopHook?.();
   if (forced) {
-    await releaseInput();
+    await stopInput();
     await reportForcedStop(episode, stopReason ?? 'stop');
   } else if (ended.signal) {
     // The agent was killed from outside, perhaps in the middle of an action.
