@@ -186,11 +186,10 @@ export async function supervise(entry, args) {
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
         }
-        if (!error && process.env.DISPLAY && process.platform !== 'darwin' && process.platform !== 'win32') {
-          watchdog ??= startWatchdog(process.env);
-          void getReleaser();
-        }
         if (child.connected) child.send(error === undefined ? { type: 'armed' } : { type: 'armed', error });
+        // The X connection that releases keys is opened only when needed (~0.1 s, well before
+        // a held key starts to repeat at ~660 ms), so it costs the start of a run nothing.
+        if (!error && process.env.DISPLAY && process.platform !== 'darwin' && process.platform !== 'win32') watchdog ??= startWatchdog(process.env);
         return;
       }
       case 'episode':
