@@ -58,7 +58,19 @@ CREATE TABLE bench_steps (
 CREATE INDEX bench_steps_by_episode ON bench_steps (episode_id, step_index);
 `;
 
-export const BENCH_MIGRATIONS: readonly Migration[] = [{ id: 1, name: 'bench_run_schema', sql: BENCH_SCHEMA }];
+// A run's time is the sum over its sessions, and a session killed with SIGKILL never reaches
+// endSession: so the time of the session in progress is written with every scored step
+// (session_ms) and folded into active_ms when the next session claims the run. Runs written
+// before this migration count as one session (how many there were is not known).
+const BENCH_SESSIONS = `
+ALTER TABLE bench_run ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1 CHECK (sessions >= 1);
+ALTER TABLE bench_run ADD COLUMN session_ms REAL NOT NULL DEFAULT 0 CHECK (session_ms >= 0);
+`;
+
+export const BENCH_MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: 'bench_run_schema', sql: BENCH_SCHEMA },
+  { id: 2, name: 'bench_run_sessions', sql: BENCH_SESSIONS },
+];
 
 export type BenchRunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
@@ -72,7 +84,12 @@ export interface BenchRunRow {
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /** Time spent running, summed over every session (the one in progress up to its last scored step). */
   activeMs: number;
+  /** Sessions the run has had: the first one and every resume. */
+  sessions: number;
+  /** The part of activeMs that is the latest session's. */
+  sessionMs: number;
   pid: number;
   host: string;
   summary: unknown;
@@ -113,6 +130,8 @@ interface RawRun {
   pid: number;
   host: string;
   summary_json: string | null;
+  sessions: number;
+  session_ms: number;
 }
 
 interface RawStep {
@@ -139,6 +158,9 @@ interface RawStep {
 const j = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 export class BenchRunStore {
+  /** When this process's session of the run began (createRun / claimRun), on the `now` clock. */
+  private sessionStart: number | undefined;
+
   private constructor(
     private readonly db: SqliteDatabase,
     readonly path: string,
@@ -168,6 +190,7 @@ export class BenchRunStore {
         `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
       )
       .run(id, suite, JSON.stringify(config), t, t, process.pid, hostname());
+    this.sessionStart = t;
     return this.run()!;
   }
 
@@ -183,9 +206,15 @@ export class BenchRunStore {
         pid: r.pid,
       });
     }
+    const t = this.now();
+    // The previous session's time (ended cleanly or killed after its last step) joins the total.
     this.db
-      .prepare(`UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, host = ?, updated_at = ?, finished_at = NULL`)
-      .run(process.pid, hostname(), this.now());
+      .prepare(
+        `UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, host = ?, updated_at = ?, finished_at = NULL,
+           active_ms = active_ms + session_ms, session_ms = 0, sessions = sessions + 1`,
+      )
+      .run(process.pid, hostname(), t);
+    this.sessionStart = t;
     return this.run()!;
   }
 
@@ -199,16 +228,16 @@ export class BenchRunStore {
     this.db.prepare('UPDATE bench_run SET config_json = ?, total_steps = NULL, updated_at = ?').run(JSON.stringify(config), this.now());
   }
 
-  /** Ends this session of the run; `activeMs` is added to the run's total. */
-  endSession(status: Exclude<BenchRunStatus, 'running'>, activeMs: number, extra: { error?: unknown; summary?: unknown } = {}): void {
+  /** Ends this session of the run, which took `sessionMs`. */
+  endSession(status: Exclude<BenchRunStatus, 'running'>, sessionMs: number, extra: { error?: unknown; summary?: unknown } = {}): void {
     const t = this.now();
     this.db
       .prepare(
-        `UPDATE bench_run SET status = ?, error_json = ?, active_ms = active_ms + ?, updated_at = ?,
+        `UPDATE bench_run SET status = ?, error_json = ?, session_ms = max(session_ms, ?), updated_at = ?,
            finished_at = CASE WHEN ? = 'finished' THEN ? ELSE finished_at END,
            summary_json = COALESCE(?, summary_json)`,
       )
-      .run(status, j(extra.error), activeMs, t, status, t, j(extra.summary));
+      .run(status, j(extra.error), Math.max(0, sessionMs), t, status, t, j(extra.summary));
   }
 
   /** Ids of the steps already scored (skipped on resume). */
@@ -248,7 +277,10 @@ export class BenchRunStore {
         row.plannerLatencyMs,
         this.now(),
       );
-    this.db.prepare('UPDATE bench_run SET updated_at = ?').run(this.now());
+    const t = this.now();
+    // The session's time so far: what is left of it if the process is killed now.
+    const sessionMs = this.sessionStart === undefined ? 0 : Math.max(0, t - this.sessionStart);
+    this.db.prepare('UPDATE bench_run SET updated_at = ?, session_ms = max(session_ms, ?)').run(t, sessionMs);
   }
 
   /** Every scored step in the loader's order. */
@@ -277,7 +309,9 @@ function toRun(r: RawRun): BenchRunRow {
     startedAt: r.started_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
-    activeMs: r.active_ms,
+    activeMs: r.active_ms + r.session_ms,
+    sessions: r.sessions,
+    sessionMs: r.session_ms,
     pid: r.pid,
     host: r.host,
     summary: parse(r.summary_json, 'bench_run', 'summary_json'),
