@@ -10,67 +10,12 @@
  */
 import { hostname } from 'node:os';
 import { ForesightError } from '../common/errors.ts';
-import { openDatabase, type Migration, type SqliteDatabase } from './migrations.ts';
+import { BENCH_MIGRATIONS, openDatabase, type SqliteDatabase } from './migrations.ts';
+
+export { BENCH_MIGRATIONS };
 import { isProcessAlive } from './episode-store.ts';
 
-const BENCH_SCHEMA = `
-CREATE TABLE bench_run (
-  id           TEXT PRIMARY KEY,
-  suite        TEXT NOT NULL,
-  -- What makes two runs the same run: resuming with another configuration is refused.
-  config_json  TEXT NOT NULL,
-  status       TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'failed', 'interrupted')),
-  error_json   TEXT,
-  -- Steps the loader will yield (after --limit), once known.
-  total_steps  INTEGER,
-  started_at   INTEGER NOT NULL,
-  updated_at   INTEGER NOT NULL,
-  finished_at  INTEGER,
-  -- Wall time spent running, summed over every (resumed) session.
-  active_ms    REAL NOT NULL DEFAULT 0,
-  pid          INTEGER NOT NULL,
-  host         TEXT NOT NULL,
-  summary_json TEXT
-) STRICT;
 
-CREATE TABLE bench_steps (
-  step_id             TEXT PRIMARY KEY,
-  -- Position in the loader's order: summaries and prediction files follow it.
-  seq                 INTEGER NOT NULL UNIQUE,
-  episode_id          TEXT NOT NULL,
-  step_index          INTEGER NOT NULL,
-  truth_json          TEXT NOT NULL,
-  future_json         TEXT NOT NULL,
-  -- The planner's answers (every attempt) and what came of the last one.
-  answers_json        TEXT NOT NULL,
-  forecast_json       TEXT,
-  parse_error_json    TEXT,
-  grounding_json      TEXT,
-  grounding_error_json TEXT,
-  prediction_json     TEXT,
-  score_json          TEXT NOT NULL,
-  horizon_json        TEXT NOT NULL,
-  reward              REAL NOT NULL,
-  reward_accuracy     REAL NOT NULL,
-  planner_latency_ms  REAL,
-  created_at          INTEGER NOT NULL
-) STRICT;
-CREATE INDEX bench_steps_by_episode ON bench_steps (episode_id, step_index);
-`;
-
-// A run's time is the sum over its sessions, and a session killed with SIGKILL never reaches
-// endSession: so the time of the session in progress is written with every scored step
-// (session_ms) and folded into active_ms when the next session claims the run. Runs written
-// before this migration count as one session (how many there were is not known).
-const BENCH_SESSIONS = `
-ALTER TABLE bench_run ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1 CHECK (sessions >= 1);
-ALTER TABLE bench_run ADD COLUMN session_ms REAL NOT NULL DEFAULT 0 CHECK (session_ms >= 0);
-`;
-
-export const BENCH_MIGRATIONS: readonly Migration[] = [
-  { id: 1, name: 'bench_run_schema', sql: BENCH_SCHEMA },
-  { id: 2, name: 'bench_run_sessions', sql: BENCH_SESSIONS },
-];
 
 export type BenchRunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 

@@ -206,7 +206,8 @@ void describe('SqliteEpisodeStore', () => {
             },
           ],
           approvals: [{ ...editApproval, createdAt: T0 + 98_300 }],
-          executions: [{ ...exec1, createdAt: T0 + 98_500 }],
+          executions: [{ ...exec1, createdAt: T0 + 98_500, completedAt: T0 + 98_500 }],
+          executionState: 'done',
         },
         {
           id: step2,
@@ -222,7 +223,8 @@ void describe('SqliteEpisodeStore', () => {
           forecasts: [{ ...finalAttempt, createdAt: T0 + 100_000 }],
           groundings: [],
           approvals: [{ ...approve, createdAt: T0 + 102_000 }],
-          executions: [{ ...clickExec, createdAt: T0 + 102_500 }],
+          executions: [{ ...clickExec, createdAt: T0 + 102_500, completedAt: T0 + 102_500 }],
+          executionState: 'done',
         },
       ],
     };
