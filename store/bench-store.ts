@@ -9,15 +9,18 @@
  * them and checks they are JSON.
  */
 import { hostname } from 'node:os';
+import { z } from 'zod';
 import { ForesightError } from '../common/errors.ts';
+import { jsonObjectSchema } from '../common/schemas.ts';
 import { BENCH_MIGRATIONS, openDatabase, type SqliteDatabase } from './migrations.ts';
+import { ROWS, type Row } from './schema.generated.ts';
 
 export { BENCH_MIGRATIONS };
 import { isProcessAlive } from './episode-store.ts';
 
 
 
-export type BenchRunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'interrupted';
+export type BenchRunStatus = Row<'bench_run'>['status'];
 
 export interface BenchRunRow {
   id: string;
@@ -61,44 +64,8 @@ export interface BenchStepRow {
   createdAt: number;
 }
 
-interface RawRun {
-  id: string;
-  suite: string;
-  config_json: string;
-  status: BenchRunStatus;
-  error_json: string | null;
-  total_steps: number | null;
-  started_at: number;
-  updated_at: number;
-  finished_at: number | null;
-  active_ms: number;
-  pid: number;
-  host: string;
-  summary_json: string | null;
-  sessions: number;
-  session_ms: number;
-}
-
-interface RawStep {
-  step_id: string;
-  seq: number;
-  episode_id: string;
-  step_index: number;
-  truth_json: string;
-  future_json: string;
-  answers_json: string;
-  forecast_json: string | null;
-  parse_error_json: string | null;
-  grounding_json: string | null;
-  grounding_error_json: string | null;
-  prediction_json: string | null;
-  score_json: string;
-  horizon_json: string;
-  reward: number;
-  reward_accuracy: number;
-  planner_latency_ms: number | null;
-  created_at: number;
-}
+type RawRun = Row<'bench_run'>;
+type RawStep = Row<'bench_steps'>;
 
 const j = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
@@ -123,8 +90,8 @@ export class BenchRunStore {
   }
 
   run(): BenchRunRow | undefined {
-    const r = this.db.prepare<[], RawRun>('SELECT * FROM bench_run LIMIT 1').get();
-    return r ? toRun(r) : undefined;
+    const r = this.db.prepare<[]>('SELECT * FROM bench_run LIMIT 1').get();
+    return r === undefined ? undefined : toRun(checkedRow(ROWS.bench_run, r, this.path, 'bench_run'));
   }
 
   createRun(id: string, suite: string, config: Record<string, unknown>): BenchRunRow {
@@ -187,11 +154,12 @@ export class BenchRunStore {
 
   /** Ids of the steps already scored (skipped on resume). */
   doneStepIds(): Set<string> {
-    return new Set(this.db.prepare<[], string>('SELECT step_id FROM bench_steps').pluck().all());
+    const ids = this.db.prepare<[]>('SELECT step_id FROM bench_steps').pluck().all();
+    return new Set(ids.map((id) => checkedRow(ROWS.bench_steps.shape.step_id, id, this.path, 'bench_steps.step_id')));
   }
 
   countSteps(): number {
-    return this.db.prepare<[], number>('SELECT count(*) FROM bench_steps').pluck().get() ?? 0;
+    return Number(this.db.prepare<[]>('SELECT count(*) FROM bench_steps').pluck().get() ?? 0);
   }
 
   recordStep(row: Omit<BenchStepRow, 'createdAt'>): void {
@@ -230,7 +198,10 @@ export class BenchRunStore {
 
   /** Every scored step in the loader's order. */
   steps(): BenchStepRow[] {
-    return this.db.prepare<[], RawStep>('SELECT * FROM bench_steps ORDER BY seq').all().map(toStep);
+    return this.db
+      .prepare<[]>('SELECT * FROM bench_steps ORDER BY seq')
+      .all()
+      .map((r) => toStep(checkedRow(ROWS.bench_steps, r, this.path, 'bench_steps')));
   }
 }
 
@@ -243,11 +214,24 @@ function parse(text: string | null, path: string, what: string): unknown {
   }
 }
 
+/** A row as the generated schema says it is, or STORE_CORRUPT naming the table. */
+function checkedRow<T>(schema: z.ZodType<T>, value: unknown, path: string, table: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ForesightError('STORE_CORRUPT', `A row of ${table} in ${path} does not hold what the schema allows: ${z.prettifyError(r.error)}`, { path, table });
+  return r.data;
+}
+
+function config(text: string): Record<string, unknown> {
+  const r = jsonObjectSchema.safeParse(parse(text, 'bench_run', 'config_json'));
+  if (!r.success) throw new ForesightError('STORE_CORRUPT', 'config_json in bench_run is not a JSON object');
+  return r.data;
+}
+
 function toRun(r: RawRun): BenchRunRow {
   return {
     id: r.id,
     suite: r.suite,
-    config: parse(r.config_json, 'bench_run', 'config_json') as Record<string, unknown>,
+    config: config(r.config_json),
     status: r.status,
     error: parse(r.error_json, 'bench_run', 'error_json'),
     totalSteps: r.total_steps,

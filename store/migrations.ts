@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ForesightError } from '../common/errors.ts';
+import { ROWS } from './schema.generated.ts';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps: the order they are applied in. */
@@ -301,7 +302,14 @@ function describeApplied(applied: readonly AppliedMigration[]): string {
 export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
   const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
   if (!hasTable) return [];
-  return db.prepare('SELECT id, name, applied_at AS appliedAt FROM schema_migrations ORDER BY id').all() as AppliedMigration[];
+  return db
+    .prepare('SELECT * FROM schema_migrations ORDER BY id')
+    .all()
+    .map((row) => {
+      const r = ROWS.schema_migrations.safeParse(row);
+      if (!r.success) throw new ForesightError('STORE_CORRUPT', `A row of schema_migrations is damaged: ${JSON.stringify(row)}`);
+      return { id: r.data.id, name: r.data.name, appliedAt: r.data.applied_at };
+    });
 }
 
 /**
@@ -309,7 +317,7 @@ export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
  * prefix of `migrations`. Returns the applied ones.
  */
 function checkApplied(db: SqliteDatabase, dbPath: string, migrations: readonly Migration[]): AppliedMigration[] {
-  const appId = db.pragma('application_id', { simple: true }) as number;
+  const appId: unknown = db.pragma('application_id', { simple: true });
   if (appId !== 0 && appId !== FORESIGHT_APPLICATION_ID) {
     throw new ForesightError(
       'STORE_MIGRATION',
