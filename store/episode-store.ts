@@ -772,7 +772,7 @@ const EPISODE_COLUMNS = `e.*, (SELECT count(*) FROM steps s WHERE s.episode_id =
 
 /** "id=…" for a STORE_CORRUPT message about a row that failed its schema. */
 function rowId(r: unknown): string {
-  const id: unknown = typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined;
+  const id: unknown = typeof r === 'object' && r !== null && 'id' in r ? r.id : undefined;
   return `id=${String(id)}`;
 }
 

@@ -14,17 +14,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import { BENCH_MIGRATIONS, MIGRATIONS, migrate, type Migration } from './migrations.ts';
 
 export const GENERATED_PATH = fileURLToPath(new URL('./schema.generated.ts', import.meta.url));
 
-interface ColumnInfo {
-  name: string;
-  type: string;
-  notnull: number;
-  pk: number;
-  hidden: number;
-}
+// What PRAGMA table_xinfo gives for one column (the parts used here).
+const columnInfo = z.object({ name: z.string(), type: z.string(), notnull: z.number(), pk: z.number(), hidden: z.number() });
+type ColumnInfo = z.infer<typeof columnInfo>;
 
 interface Table {
   name: string;
@@ -42,22 +39,15 @@ export const DATABASES: readonly SchemaSource[] = [
   { what: 'the run file of `foresight bench run` (store/bench-store.ts)', migrations: BENCH_MIGRATIONS },
 ];
 
-function isColumnInfo(v: unknown): v is ColumnInfo {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return typeof r.name === 'string' && typeof r.type === 'string' && typeof r.notnull === 'number' && typeof r.pk === 'number' && typeof r.hidden === 'number';
-}
-
 function tablesOf(migrations: readonly Migration[]): Table[] {
   const db = new Database(':memory:');
   try {
     migrate(db, ':memory:', migrations, () => 0);
-    const tables = db
-      .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-      .all();
+    const tables = z
+      .array(z.object({ name: z.string(), sql: z.string() }))
+      .parse(db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all());
     return tables.map((t) => {
-      const columns = db.prepare(`PRAGMA table_xinfo("${t.name.replaceAll('"', '""')}")`).all();
-      if (!columns.every(isColumnInfo)) throw new Error(`Unexpected PRAGMA table_xinfo rows for ${t.name}`);
+      const columns = z.array(columnInfo).parse(db.prepare(`PRAGMA table_xinfo("${t.name.replaceAll('"', '""')}")`).all());
       return { name: t.name, sql: t.sql, columns: columns.filter((c) => c.hidden === 0) };
     });
   } finally {

@@ -17,7 +17,7 @@ import type { EpisodeStatus } from '../common/ports.ts';
 
 export type EpisodeSummary = EpisodeSummaryView;
 export type StoredForecast = ForecastView;
-/** A grounding as recorded: a point (with what found it), or `error`; `'error' in g` narrows. */
+/** A grounding as recorded: a point (with what found it), or `error`; both shapes declare every field, `if (g.error)` narrows. */
 export type StoredGrounding = GroundingView;
 export type StoredApproval = ApprovalView;
 export type StoredExecution = ExecutionView;
