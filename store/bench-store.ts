@@ -16,7 +16,8 @@ import { BENCH_MIGRATIONS, openDatabase, type SqliteDatabase } from './migration
 import { ROWS, type Row } from './schema.generated.ts';
 
 export { BENCH_MIGRATIONS };
-import { isProcessAlive } from './episode-store.ts';
+import { isWriterAlive } from './episode-store.ts';
+import { processStart } from './process-start.ts';
 
 
 
@@ -39,6 +40,8 @@ export interface BenchRunRow {
   /** The part of activeMs that is the latest session's. */
   sessionMs: number;
   pid: number;
+  /** The start of that process (store/process-start.ts); null when unknown. */
+  pidStart: string | null;
   host: string;
   summary: unknown;
 }
@@ -99,9 +102,10 @@ export class BenchRunStore {
     const t = this.now();
     this.db
       .prepare(
-        `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+        `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, pid, pid_start, host)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
       )
-      .run(id, suite, JSON.stringify(config), t, t, process.pid, hostname());
+      .run(id, suite, JSON.stringify(config), t, t, process.pid, processStart(process.pid) ?? null, hostname());
     this.sessionStart = t;
     return this.run()!;
   }
@@ -113,7 +117,7 @@ export class BenchRunStore {
   claimRun(): BenchRunRow {
     const r = this.run();
     if (!r) throw new ForesightError('INTERNAL', `${this.path} holds no run`);
-    if (r.status === 'running' && r.pid !== process.pid && r.host === hostname() && isProcessAlive(r.pid)) {
+    if (r.status === 'running' && r.pid !== process.pid && r.host === hostname() && isWriterAlive(r.pid, r.pidStart)) {
       throw new ForesightError('BAD_INPUT', `The run in ${this.path} is being written by process ${r.pid}; stop it first or use another --out`, {
         pid: r.pid,
       });
@@ -122,10 +126,10 @@ export class BenchRunStore {
     // The previous session's time (ended cleanly or killed after its last step) joins the total.
     this.db
       .prepare(
-        `UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, host = ?, updated_at = ?, finished_at = NULL,
+        `UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, pid_start = ?, host = ?, updated_at = ?, finished_at = NULL,
            active_ms = active_ms + session_ms, session_ms = 0, sessions = sessions + 1`,
       )
-      .run(process.pid, hostname(), t);
+      .run(process.pid, processStart(process.pid) ?? null, hostname(), t);
     this.sessionStart = t;
     return this.run()!;
   }
@@ -242,6 +246,7 @@ function toRun(r: RawRun): BenchRunRow {
     sessions: r.sessions,
     sessionMs: r.session_ms,
     pid: r.pid,
+    pidStart: r.pid_start,
     host: r.host,
     summary: parse(r.summary_json, 'bench_run', 'summary_json'),
   };

@@ -101,6 +101,14 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
+ * Whether the process that recorded itself as `pid` (started at `recordedStart`, when known)
+ * still runs on this host: the pid exists and was not reused by another process since.
+ */
+export function isWriterAlive(pid: number, recordedStart: string | null): boolean {
+  return isProcessAlive(pid) && !isReused(pid, recordedStart);
+}
+
+/**
  * Whether the live process with this pid is another one than the one that started at
  * `recordedStart`. Unknown on either side (rows of earlier versions, a platform that does not
  * say) counts as the same process: a live run is never interrupted on a guess.
@@ -488,7 +496,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
   markInterrupted(): number {
     return this.guard(() => {
       const running = this.stmt.runningOnHost.all(this.host).map((r) => this.row(runningRow, r, { table: 'episodes', column: '*', row: 'status=running' }));
-      const dead = running.filter((r) => !isProcessAlive(r.pid) || isReused(r.pid, r.pid_start));
+      const dead = running.filter((r) => !isWriterAlive(r.pid, r.pid_start));
       if (dead.length === 0) return 0;
       return this.db.transaction(() => dead.reduce((n, r) => n + this.stmt.interrupt.run(r.id).changes, 0))();
     });

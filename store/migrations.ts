@@ -263,9 +263,11 @@ CREATE INDEX bench_steps_by_episode ON bench_steps (episode_id, step_index);
 // endSession: so the time of the session in progress is written with every scored step
 // (session_ms) and folded into active_ms when the next session claims the run. Runs written
 // before this migration count as one session (how many there were is not known).
+// With the pid, the start of its process, as for episodes (store/process-start.ts).
 const BENCH_SESSIONS = `
 ALTER TABLE bench_run ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1 CHECK (sessions >= 1);
 ALTER TABLE bench_run ADD COLUMN session_ms REAL NOT NULL DEFAULT 0 CHECK (session_ms >= 0);
+ALTER TABLE bench_run ADD COLUMN pid_start TEXT;
 `;
 
 export const BENCH_MIGRATIONS: readonly Migration[] = [

@@ -117,6 +117,7 @@ export const ROWS = {
     summary_json: z.string().nullable(),
     sessions: z.number().int(),
     session_ms: z.number(),
+    pid_start: z.string().nullable(),
   }),
   bench_steps: z.object({
     step_id: z.string(),

@@ -243,13 +243,13 @@ export async function benchStatusCommand(dir: string, o: { json?: boolean }): Pr
   } catch {
     throw new ForesightError('NOT_FOUND', `No run in ${outDir} (no run.sqlite); give the --out folder of a \`foresight bench run\``);
   }
-  const { BenchRunStore, isProcessAlive } = await import('../../store/index.ts');
+  const { BenchRunStore, isWriterAlive } = await import('../../store/index.ts');
   const store = BenchRunStore.open(file);
   try {
     const run = store.run();
     if (!run) throw new ForesightError('NOT_FOUND', `${file} holds no run yet`);
     const scored = store.countSteps();
-    const interrupted = run.status === 'running' && !isProcessAlive(run.pid);
+    const interrupted = run.status === 'running' && !isWriterAlive(run.pid, run.pidStart);
     const status = interrupted ? 'interrupted' : run.status;
     const error = run.error as { code?: string; message?: string } | null;
     const resume = status === 'finished' ? undefined : resumeCommand(run.config, outDir);

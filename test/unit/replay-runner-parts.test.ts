@@ -3,9 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_MIGRATIONS, BenchRunStore, openDatabase } from '../../store/index.ts';
+import { processStart } from '../../store/process-start.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { parseForecast } from '../../common/forecast-parser.ts';
 import { OraclePlanner, PredictionsPlanner, createReplayPlanner } from '../../main/replay/planners.ts';
@@ -94,6 +95,26 @@ describe('BenchRunStore', () => {
     const later = BenchRunStore.open(path);
     assert.equal(later.claimRun().pid, process.pid, 'once that process is gone the run can be taken over');
     later.close();
+  });
+
+  test('a run whose pid now belongs to another process can be taken over', async () => {
+    const path = join(dir, 'reused', 'run.sqlite');
+    const s = BenchRunStore.open(path);
+    s.createRun('run-r', 'aitw', {});
+    s.close();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      const raw = openDatabase(path, { migrations: BENCH_MIGRATIONS });
+      // Left running by an earlier process that had this (now live) pid.
+      raw.db.prepare("UPDATE bench_run SET status = 'running', pid = ?, pid_start = 'linux:earlier-boot:1', host = ?").run(other.pid, hostname());
+      raw.db.close();
+      const again = BenchRunStore.open(path);
+      if (processStart(other.pid ?? 0) !== undefined) assert.equal(again.claimRun().pid, process.pid);
+      again.close();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   test('the time of a run is the sum over its sessions, a killed one up to its last scored step', () => {
