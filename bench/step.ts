@@ -108,6 +108,7 @@ const timed = <R>(stepId: string, f: () => R): R => {
   add(stepId, performance.now() - t0);
   return r;
 };
+const executionSteps = new Map<number, string>();
 const timedStore: EpisodeStore = {
   createEpisode: (e) => store.createEpisode(e),
   beginStep: (id, n, o, st) => {
@@ -120,6 +121,12 @@ const timedStore: EpisodeStore = {
   recordGrounding: (id, i, g) => timed(id, () => store.recordGrounding(id, i, g)),
   recordApproval: (id, a) => timed(id, () => store.recordApproval(id, a)),
   recordExecution: (id, x) => timed(id, () => store.recordExecution(id, x)),
+  beginExecution: (id, x) => {
+    const executionId = timed(id, () => store.beginExecution(id, x));
+    executionSteps.set(executionId, id);
+    return executionId;
+  },
+  completeExecution: (executionId, o) => timed(executionSteps.get(executionId) ?? '', () => store.completeExecution(executionId, o)),
   finishEpisode: (id, end) => store.finishEpisode(id, end),
 };
 

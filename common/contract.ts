@@ -22,7 +22,7 @@ import { type Result } from './errors.ts';
 import { displaySchema, errorInfoSchema, frameGeometrySchema, historyEntrySchema, jsonObjectSchema as jsonObject, settleInfoSchema } from './schemas.ts';
 
 export { displaySchema, errorInfoSchema, frameGeometrySchema, historyEntrySchema, settleInfoSchema };
-import { APPROVAL_POLICIES, EPISODE_STATUSES } from './ports.ts';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, EPISODE_MODES, EPISODE_STATUSES, EXECUTION_RESULTS } from './ports.ts';
 
 // ---------------------------------------------------------------- building blocks
 
@@ -50,7 +50,7 @@ export const promptRecordSchema = z.object({
 export const episodeSummarySchema = z.object({
   id: z.string().min(1),
   task: z.string(),
-  mode: z.enum(['agent', 'demonstration', 'replay']),
+  mode: z.enum(EPISODE_MODES),
   status: z.enum(EPISODE_STATUSES),
   planner: z.string(),
   grounder: z.string(),
@@ -83,25 +83,30 @@ const groundingBase = {
   createdAt: timestamp,
 };
 
+const groundingFound = {
+  point: spacePointSchema,
+  endPoint: spacePointSchema.optional(),
+  /** The grounder's own belief, normally 0..1. */
+  confidence: z.number().finite(),
+  grounder: z.string(),
+  detail: z.string().optional(),
+  latencyMs: durationMs,
+};
+
+/** Fields of the other shape, declared absent: `g.error` or `g.grounder` read without narrowing first. */
+const absent = <const K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, z.undefined().optional()])) as Record<K, z.ZodOptional<z.ZodUndefined>>;
+
 /** A point found for a forecast step (in the space it names, usually screenshot pixels), or why none was. */
 export const groundingViewSchema = z.union([
-  z.object({ ...groundingBase, error: errorInfoSchema }),
-  z.object({
-    ...groundingBase,
-    point: spacePointSchema,
-    endPoint: spacePointSchema.optional(),
-    /** The grounder's own belief, normally 0..1. */
-    confidence: z.number().finite(),
-    grounder: z.string(),
-    detail: z.string().optional(),
-    latencyMs: durationMs,
-  }),
+  z.object({ ...groundingBase, error: errorInfoSchema, ...absent(['point', 'endPoint', 'confidence', 'grounder', 'detail', 'latencyMs']) }),
+  z.object({ ...groundingBase, ...groundingFound, ...absent(['error']) }),
 ]);
 export type GroundingView = z.infer<typeof groundingViewSchema>;
 
 export const approvalViewSchema = z.object({
   policy: z.enum(APPROVAL_POLICIES),
-  decision: z.enum(['approve', 'edit', 'reject']),
+  decision: z.enum(APPROVAL_DECISIONS),
   original: forecastSchema,
   edited: forecastSchema.optional(),
   reason: z.string().optional(),
@@ -110,18 +115,36 @@ export const approvalViewSchema = z.object({
 });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
+/**
+ * An execution's result as read back. The intent is recorded before any input is sent and the
+ * outcome after (write-ahead), so 'unknown' means the action was started and no outcome was
+ * recorded: the process died during it (or, while the episode runs, is still in it).
+ */
+export const EXECUTION_VIEW_RESULTS = [...EXECUTION_RESULTS, 'unknown'] as const;
+
 export const executionViewSchema = z.object({
   action: actionSchema,
   /** Global logical pixels (convert with the step's geometry to draw it on the screenshot). */
   globalPoint: pointSchema.optional(),
   globalEndPoint: pointSchema.optional(),
-  result: z.enum(['ok', 'error', 'stopped']),
+  result: z.enum(EXECUTION_VIEW_RESULTS),
   error: errorInfoSchema.optional(),
-  durationMs,
+  /** Absent while the outcome is unknown. */
+  durationMs: durationMs.optional(),
   settle: settleInfoSchema.optional(),
+  /** When the intent was recorded, before acting. */
   createdAt: timestamp,
+  /** When the outcome was recorded; absent while it is unknown. */
+  completedAt: timestamp.optional(),
 });
 export type ExecutionView = z.infer<typeof executionViewSchema>;
+
+/**
+ * Whether a step acted, from its execution records: 'not_started' (no input was attempted: the
+ * forecast was rejected or failed, or the process died before acting), 'done' (every action it
+ * started has an outcome), 'unknown' (an action was started and its outcome never recorded).
+ */
+export const STEP_EXECUTION_STATES = ['not_started', 'done', 'unknown'] as const;
 
 export const stepViewSchema = z.object({
   id: z.string().min(1),
@@ -138,6 +161,7 @@ export const stepViewSchema = z.object({
   groundings: z.array(groundingViewSchema),
   approvals: z.array(approvalViewSchema),
   executions: z.array(executionViewSchema),
+  executionState: z.enum(STEP_EXECUTION_STATES),
 });
 export type StepView = z.infer<typeof stepViewSchema>;
 

@@ -180,13 +180,24 @@ export interface HumanGate {
 
 // ---------------------------------------------------------------- store
 
+// The one declaration of each enumerated value the store keeps: the contract's views and the
+// store's write checks use these, and store/episode-store.ts fails to compile when a
+// migration's CHECK constraint and the list here disagree.
 export const EPISODE_STATUSES = ['running', 'finished', 'failed', 'stopped', 'interrupted', 'needs_user'] as const;
 export type EpisodeStatus = (typeof EPISODE_STATUSES)[number];
 
+/** 'agent' (a model planned), 'demonstration' (a person acted), 'replay'. */
+export const EPISODE_MODES = ['agent', 'demonstration', 'replay'] as const;
+export type EpisodeMode = (typeof EPISODE_MODES)[number];
+
+export const APPROVAL_DECISIONS = ['approve', 'edit', 'reject'] as const satisfies readonly GateDecision['kind'][];
+
+export const EXECUTION_RESULTS = ['ok', 'error', 'stopped'] as const;
+export type ExecutionResult = (typeof EXECUTION_RESULTS)[number];
+
 export interface NewEpisode {
   task: string;
-  /** 'agent' (a model planned), 'demonstration' (a person acted), 'replay'. */
-  mode: 'agent' | 'demonstration' | 'replay';
+  mode: EpisodeMode;
   planner: string;
   grounder: string;
   settings: Record<string, unknown>;
@@ -217,23 +228,30 @@ export interface ForecastAttempt {
 
 export interface ApprovalRecord {
   policy: ApprovalPolicy;
-  decision: GateDecision['kind'];
+  decision: (typeof APPROVAL_DECISIONS)[number];
   original: Forecast;
   edited?: Forecast;
   reason?: string;
   waitedMs: number;
 }
 
-export interface ExecutionRecord {
+/** What is about to be done: recorded before any input is sent (write-ahead). */
+export interface ExecutionIntent {
   action: Action;
-  /** Where it acted, in global logical pixels, when it pointed somewhere. */
+  /** Where it acts, in global logical pixels, when it points somewhere. */
   globalPoint?: { x: number; y: number };
   globalEndPoint?: { x: number; y: number };
-  result: 'ok' | 'error' | 'stopped';
+}
+
+/** How it went: recorded after acting. */
+export interface ExecutionOutcome {
+  result: ExecutionResult;
   error?: ErrorInfo;
   durationMs: number;
   settle?: SettleInfo;
 }
+
+export type ExecutionRecord = ExecutionIntent & ExecutionOutcome;
 
 export interface EpisodeEnd {
   status: Exclude<EpisodeStatus, 'running' | 'interrupted'>;
@@ -249,6 +267,13 @@ export interface EpisodeStore {
   recordForecast(stepId: string, attempt: ForecastAttempt): void;
   recordGrounding(stepId: string, forecastStepIndex: number, grounding: Grounding | { error: ErrorInfo }): void;
   recordApproval(stepId: string, approval: ApprovalRecord): void;
+  /** Records an action that sends no input (a terminal action, a person's), intent and outcome at once. */
   recordExecution(stepId: string, execution: ExecutionRecord): void;
+  /**
+   * Write-ahead: commits the intent before any input is sent and returns its id for
+   * completeExecution. After a crash between the two the step reads "started, outcome unknown".
+   */
+  beginExecution(stepId: string, intent: ExecutionIntent): number;
+  completeExecution(executionId: number, outcome: ExecutionOutcome): void;
   finishEpisode(episodeId: string, end: EpisodeEnd): void;
 }

@@ -81,7 +81,7 @@ function forecastView(f: ForecastView): HTMLElement {
 /** `editedAt`: when a person edited this step's forecast; earlier groundings belong to the original. */
 function groundingLine(g: GroundingView, editedAt: number | undefined): HTMLElement {
   const which = `Step ${g.forecastStepIndex + 1}${editedAt !== undefined && g.createdAt <= editedAt ? ' (original forecast)' : ''}`;
-  if ('error' in g) {
+  if (g.error) {
     return h('li', { class: 'grounding failed' }, `${which}: `, h('span', { class: 'error-code' }, g.error.code), ` ${g.error.message}`);
   }
   return h(
@@ -123,7 +123,7 @@ function approvalView(a: ApprovalView): HTMLElement {
 }
 
 function executionView(x: ExecutionView): HTMLElement {
-  const icon = x.result === 'ok' ? '✓' : x.result === 'stopped' ? '■' : '✕';
+  const icon = x.result === 'ok' ? '✓' : x.result === 'stopped' ? '■' : x.result === 'unknown' ? '?' : '✕';
   return h(
     'article',
     { class: `record execution result-${x.result}` },
@@ -142,7 +142,7 @@ function executionView(x: ExecutionView): HTMLElement {
         ...actionArguments(x.action),
         x.globalPoint ? `at (${round(x.globalPoint.x)}, ${round(x.globalPoint.y)}) global` : '',
         x.globalEndPoint ? `to (${round(x.globalEndPoint.x)}, ${round(x.globalEndPoint.y)})` : '',
-        duration(x.durationMs),
+        x.durationMs !== undefined ? duration(x.durationMs) : 'started, outcome unknown',
         x.settle ? (x.settle.settled ? `screen settled in ${duration(x.settle.waitedMs)}` : `screen did not settle in ${duration(x.settle.waitedMs)}`) : '',
       ]
         .filter(Boolean)

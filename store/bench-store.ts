@@ -9,58 +9,19 @@
  * them and checks they are JSON.
  */
 import { hostname } from 'node:os';
+import { z } from 'zod';
 import { ForesightError } from '../common/errors.ts';
-import { openDatabase, type Migration, type SqliteDatabase } from './migrations.ts';
-import { isProcessAlive } from './episode-store.ts';
+import { jsonObjectSchema } from '../common/schemas.ts';
+import { BENCH_MIGRATIONS, openDatabase, type SqliteDatabase } from './migrations.ts';
+import { ROWS, type Row } from './schema.generated.ts';
 
-const BENCH_SCHEMA = `
-CREATE TABLE bench_run (
-  id           TEXT PRIMARY KEY,
-  suite        TEXT NOT NULL,
-  -- What makes two runs the same run: resuming with another configuration is refused.
-  config_json  TEXT NOT NULL,
-  status       TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'failed', 'interrupted')),
-  error_json   TEXT,
-  -- Steps the loader will yield (after --limit), once known.
-  total_steps  INTEGER,
-  started_at   INTEGER NOT NULL,
-  updated_at   INTEGER NOT NULL,
-  finished_at  INTEGER,
-  -- Wall time spent running, summed over every (resumed) session.
-  active_ms    REAL NOT NULL DEFAULT 0,
-  pid          INTEGER NOT NULL,
-  host         TEXT NOT NULL,
-  summary_json TEXT
-) STRICT;
+export { BENCH_MIGRATIONS };
+import { isWriterAlive } from './episode-store.ts';
+import { processStart } from './process-start.ts';
 
-CREATE TABLE bench_steps (
-  step_id             TEXT PRIMARY KEY,
-  -- Position in the loader's order: summaries and prediction files follow it.
-  seq                 INTEGER NOT NULL UNIQUE,
-  episode_id          TEXT NOT NULL,
-  step_index          INTEGER NOT NULL,
-  truth_json          TEXT NOT NULL,
-  future_json         TEXT NOT NULL,
-  -- The planner's answers (every attempt) and what came of the last one.
-  answers_json        TEXT NOT NULL,
-  forecast_json       TEXT,
-  parse_error_json    TEXT,
-  grounding_json      TEXT,
-  grounding_error_json TEXT,
-  prediction_json     TEXT,
-  score_json          TEXT NOT NULL,
-  horizon_json        TEXT NOT NULL,
-  reward              REAL NOT NULL,
-  reward_accuracy     REAL NOT NULL,
-  planner_latency_ms  REAL,
-  created_at          INTEGER NOT NULL
-) STRICT;
-CREATE INDEX bench_steps_by_episode ON bench_steps (episode_id, step_index);
-`;
 
-export const BENCH_MIGRATIONS: readonly Migration[] = [{ id: 1, name: 'bench_run_schema', sql: BENCH_SCHEMA }];
 
-export type BenchRunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'interrupted';
+export type BenchRunStatus = Row<'bench_run'>['status'];
 
 export interface BenchRunRow {
   id: string;
@@ -72,8 +33,15 @@ export interface BenchRunRow {
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /** Time spent running, summed over every session (the one in progress up to its last scored step). */
   activeMs: number;
+  /** Sessions the run has had: the first one and every resume. */
+  sessions: number;
+  /** The part of activeMs that is the latest session's. */
+  sessionMs: number;
   pid: number;
+  /** The start of that process (store/process-start.ts); null when unknown. */
+  pidStart: string | null;
   host: string;
   summary: unknown;
 }
@@ -99,46 +67,15 @@ export interface BenchStepRow {
   createdAt: number;
 }
 
-interface RawRun {
-  id: string;
-  suite: string;
-  config_json: string;
-  status: BenchRunStatus;
-  error_json: string | null;
-  total_steps: number | null;
-  started_at: number;
-  updated_at: number;
-  finished_at: number | null;
-  active_ms: number;
-  pid: number;
-  host: string;
-  summary_json: string | null;
-}
-
-interface RawStep {
-  step_id: string;
-  seq: number;
-  episode_id: string;
-  step_index: number;
-  truth_json: string;
-  future_json: string;
-  answers_json: string;
-  forecast_json: string | null;
-  parse_error_json: string | null;
-  grounding_json: string | null;
-  grounding_error_json: string | null;
-  prediction_json: string | null;
-  score_json: string;
-  horizon_json: string;
-  reward: number;
-  reward_accuracy: number;
-  planner_latency_ms: number | null;
-  created_at: number;
-}
+type RawRun = Row<'bench_run'>;
+type RawStep = Row<'bench_steps'>;
 
 const j = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 export class BenchRunStore {
+  /** When this process's session of the run began (createRun / claimRun), on the `now` clock. */
+  private sessionStart: number | undefined;
+
   private constructor(
     private readonly db: SqliteDatabase,
     readonly path: string,
@@ -156,8 +93,8 @@ export class BenchRunStore {
   }
 
   run(): BenchRunRow | undefined {
-    const r = this.db.prepare<[], RawRun>('SELECT * FROM bench_run LIMIT 1').get();
-    return r ? toRun(r) : undefined;
+    const r = this.db.prepare<[]>('SELECT * FROM bench_run LIMIT 1').get();
+    return r === undefined ? undefined : toRun(checkedRow(ROWS.bench_run, r, this.path, 'bench_run'));
   }
 
   createRun(id: string, suite: string, config: Record<string, unknown>): BenchRunRow {
@@ -165,9 +102,11 @@ export class BenchRunStore {
     const t = this.now();
     this.db
       .prepare(
-        `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+        `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, pid, pid_start, host)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
       )
-      .run(id, suite, JSON.stringify(config), t, t, process.pid, hostname());
+      .run(id, suite, JSON.stringify(config), t, t, process.pid, processStart(process.pid) ?? null, hostname());
+    this.sessionStart = t;
     return this.run()!;
   }
 
@@ -178,14 +117,20 @@ export class BenchRunStore {
   claimRun(): BenchRunRow {
     const r = this.run();
     if (!r) throw new ForesightError('INTERNAL', `${this.path} holds no run`);
-    if (r.status === 'running' && r.pid !== process.pid && r.host === hostname() && isProcessAlive(r.pid)) {
+    if (r.status === 'running' && r.pid !== process.pid && r.host === hostname() && isWriterAlive(r.pid, r.pidStart)) {
       throw new ForesightError('BAD_INPUT', `The run in ${this.path} is being written by process ${r.pid}; stop it first or use another --out`, {
         pid: r.pid,
       });
     }
+    const t = this.now();
+    // The previous session's time (ended cleanly or killed after its last step) joins the total.
     this.db
-      .prepare(`UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, host = ?, updated_at = ?, finished_at = NULL`)
-      .run(process.pid, hostname(), this.now());
+      .prepare(
+        `UPDATE bench_run SET status = 'running', error_json = NULL, pid = ?, pid_start = ?, host = ?, updated_at = ?, finished_at = NULL,
+           active_ms = active_ms + session_ms, session_ms = 0, sessions = sessions + 1`,
+      )
+      .run(process.pid, processStart(process.pid) ?? null, hostname(), t);
+    this.sessionStart = t;
     return this.run()!;
   }
 
@@ -199,25 +144,26 @@ export class BenchRunStore {
     this.db.prepare('UPDATE bench_run SET config_json = ?, total_steps = NULL, updated_at = ?').run(JSON.stringify(config), this.now());
   }
 
-  /** Ends this session of the run; `activeMs` is added to the run's total. */
-  endSession(status: Exclude<BenchRunStatus, 'running'>, activeMs: number, extra: { error?: unknown; summary?: unknown } = {}): void {
+  /** Ends this session of the run, which took `sessionMs`. */
+  endSession(status: Exclude<BenchRunStatus, 'running'>, sessionMs: number, extra: { error?: unknown; summary?: unknown } = {}): void {
     const t = this.now();
     this.db
       .prepare(
-        `UPDATE bench_run SET status = ?, error_json = ?, active_ms = active_ms + ?, updated_at = ?,
+        `UPDATE bench_run SET status = ?, error_json = ?, session_ms = max(session_ms, ?), updated_at = ?,
            finished_at = CASE WHEN ? = 'finished' THEN ? ELSE finished_at END,
            summary_json = COALESCE(?, summary_json)`,
       )
-      .run(status, j(extra.error), activeMs, t, status, t, j(extra.summary));
+      .run(status, j(extra.error), Math.max(0, sessionMs), t, status, t, j(extra.summary));
   }
 
   /** Ids of the steps already scored (skipped on resume). */
   doneStepIds(): Set<string> {
-    return new Set(this.db.prepare<[], string>('SELECT step_id FROM bench_steps').pluck().all());
+    const ids = this.db.prepare<[]>('SELECT step_id FROM bench_steps').pluck().all();
+    return new Set(ids.map((id) => checkedRow(ROWS.bench_steps.shape.step_id, id, this.path, 'bench_steps.step_id')));
   }
 
   countSteps(): number {
-    return this.db.prepare<[], number>('SELECT count(*) FROM bench_steps').pluck().get() ?? 0;
+    return Number(this.db.prepare<[]>('SELECT count(*) FROM bench_steps').pluck().get() ?? 0);
   }
 
   recordStep(row: Omit<BenchStepRow, 'createdAt'>): void {
@@ -248,12 +194,18 @@ export class BenchRunStore {
         row.plannerLatencyMs,
         this.now(),
       );
-    this.db.prepare('UPDATE bench_run SET updated_at = ?').run(this.now());
+    const t = this.now();
+    // The session's time so far: what is left of it if the process is killed now.
+    const sessionMs = this.sessionStart === undefined ? 0 : Math.max(0, t - this.sessionStart);
+    this.db.prepare('UPDATE bench_run SET updated_at = ?, session_ms = max(session_ms, ?)').run(t, sessionMs);
   }
 
   /** Every scored step in the loader's order. */
   steps(): BenchStepRow[] {
-    return this.db.prepare<[], RawStep>('SELECT * FROM bench_steps ORDER BY seq').all().map(toStep);
+    return this.db
+      .prepare<[]>('SELECT * FROM bench_steps ORDER BY seq')
+      .all()
+      .map((r) => toStep(checkedRow(ROWS.bench_steps, r, this.path, 'bench_steps')));
   }
 }
 
@@ -266,19 +218,35 @@ function parse(text: string | null, path: string, what: string): unknown {
   }
 }
 
+/** A row as the generated schema says it is, or STORE_CORRUPT naming the table. */
+function checkedRow<T>(schema: z.ZodType<T>, value: unknown, path: string, table: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ForesightError('STORE_CORRUPT', `A row of ${table} in ${path} does not hold what the schema allows: ${z.prettifyError(r.error)}`, { path, table });
+  return r.data;
+}
+
+function config(text: string): Record<string, unknown> {
+  const r = jsonObjectSchema.safeParse(parse(text, 'bench_run', 'config_json'));
+  if (!r.success) throw new ForesightError('STORE_CORRUPT', 'config_json in bench_run is not a JSON object');
+  return r.data;
+}
+
 function toRun(r: RawRun): BenchRunRow {
   return {
     id: r.id,
     suite: r.suite,
-    config: parse(r.config_json, 'bench_run', 'config_json') as Record<string, unknown>,
+    config: config(r.config_json),
     status: r.status,
     error: parse(r.error_json, 'bench_run', 'error_json'),
     totalSteps: r.total_steps,
     startedAt: r.started_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
-    activeMs: r.active_ms,
+    activeMs: r.active_ms + r.session_ms,
+    sessions: r.sessions,
+    sessionMs: r.session_ms,
     pid: r.pid,
+    pidStart: r.pid_start,
     host: r.host,
     summary: parse(r.summary_json, 'bench_run', 'summary_json'),
   };

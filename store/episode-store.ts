@@ -11,17 +11,25 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { coordSpaceSchema, spacePointSchema } from '../common/actions.ts';
+import { spacePointSchema } from '../common/actions.ts';
 import type { CoordSpace } from '../common/coords.ts';
 import { ForesightError, type ErrorInfo } from '../common/errors.ts';
 import {
+  APPROVAL_DECISIONS,
   APPROVAL_POLICIES,
+  EPISODE_MODES,
   EPISODE_STATUSES,
+  EXECUTION_RESULTS,
+  type ApprovalPolicy,
   type ApprovalRecord,
   type EpisodeEnd,
+  type EpisodeMode,
   type EpisodeStatus,
   type EpisodeStore,
+  type ExecutionIntent,
+  type ExecutionOutcome,
   type ExecutionRecord,
+  type ExecutionResult,
   type ForecastAttempt,
   type Grounding,
   type NewEpisode,
@@ -37,6 +45,8 @@ import {
   type Migration,
   type SqliteDatabase,
 } from './migrations.ts';
+import { processStart } from './process-start.ts';
+import { ROWS, type Row } from './schema.generated.ts';
 import {
   actionSchema,
   errorInfoSchema,
@@ -70,14 +80,13 @@ export interface OpenOptions {
   pid?: number;
   /** The host recorded with the pid (default: os.hostname()). */
   host?: string;
+  /** The start of that process as store/process-start.ts names it (default: looked up for the pid). */
+  pidStart?: string;
   /** Only for tests that simulate another version of Foresight. */
   migrations?: readonly Migration[];
 }
 
-const EPISODE_MODES = ['agent', 'demonstration', 'replay'] as const;
-const END_STATUSES = ['finished', 'failed', 'stopped', 'needs_user'] as const;
-const DECISIONS = ['approve', 'edit', 'reject'] as const;
-const RESULTS = ['ok', 'error', 'stopped'] as const;
+const END_STATUSES = ['finished', 'failed', 'stopped', 'needs_user'] as const satisfies readonly EpisodeStatus[];
 
 /**
  * Whether a process exists on this host. EPERM means it exists but belongs to someone else;
@@ -93,102 +102,53 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether the process that recorded itself as `pid` (started at `recordedStart`, when known)
+ * still runs on this host: the pid exists and was not reused by another process since.
+ */
+export function isWriterAlive(pid: number, recordedStart: string | null): boolean {
+  return isProcessAlive(pid) && !isReused(pid, recordedStart);
+}
+
+/**
+ * Whether the live process with this pid is another one than the one that started at
+ * `recordedStart`. Unknown on either side (rows of earlier versions, a platform that does not
+ * say) counts as the same process: a live run is never interrupted on a guess.
+ */
+function isReused(pid: number, recordedStart: string | null): boolean {
+  if (recordedStart === null) return false;
+  const now = processStart(pid);
+  return now !== undefined && now !== recordedStart;
+}
+
 // ---------------------------------------------------------------- rows as SQLite returns them
 
-interface EpisodeRow {
-  id: string;
-  task: string;
-  mode: string;
-  planner: string;
-  grounder: string;
-  settings_json: string;
-  status: string;
-  error_code: string | null;
-  error_message: string | null;
-  error_details_json: string | null;
-  answer: string | null;
-  started_at: number;
-  ended_at: number | null;
-  last_write_at: number;
-  pid: number;
-  host: string;
-  step_count: number;
-}
+// The row types come from the migrations (store/schema.generated.ts, `npm run gen:store-schema`);
+// every row read is checked against them, so a value the schema does not allow is reported as
+// STORE_CORRUPT naming the row, never cast into a type it does not have.
+const episodeListRow = ROWS.episodes.extend({ step_count: z.number().int() });
+type EpisodeRow = z.infer<typeof episodeListRow>;
+type StepRow = Row<'steps'>;
+type ForecastRow = Row<'forecasts'>;
+type GroundingRow = Row<'groundings'>;
+type ApprovalRow = Row<'approvals'>;
+type ExecutionRow = Row<'executions'>;
+const runningRow = ROWS.episodes.pick({ id: true, pid: true, pid_start: true });
+const stepEpisodeRow = ROWS.steps.pick({ episode_id: true });
+const executionStepRow = ROWS.executions.pick({ step_id: true, result: true });
 
-interface StepRow {
-  id: string;
-  episode_id: string;
-  step_number: number;
-  frame_sha256: string;
-  image_width: number;
-  image_height: number;
-  geometry_json: string;
-  captured_at: number;
-  settle_json: string | null;
-  created_at: number;
-}
-
-interface ForecastRow {
-  id: number;
-  step_id: string;
-  attempt: number;
-  raw: string;
-  parsed_json: string | null;
-  error_json: string | null;
-  latency_ms: number;
-  model: string;
-  prompt_template: string | null;
-  prompt_version: string | null;
-  system_text: string | null;
-  user_text: string | null;
-  history_json: string;
-  created_at: number;
-}
-
-interface GroundingRow {
-  id: number;
-  step_id: string;
-  forecast_step_index: number;
-  point_space: string | null;
-  point_x: number | null;
-  point_y: number | null;
-  end_space: string | null;
-  end_x: number | null;
-  end_y: number | null;
-  confidence: number | null;
-  grounder: string | null;
-  detail: string | null;
-  latency_ms: number | null;
-  error_json: string | null;
-  created_at: number;
-}
-
-interface ApprovalRow {
-  id: number;
-  step_id: string;
-  policy: string;
-  decision: string;
-  original_json: string;
-  edited_json: string | null;
-  reason: string | null;
-  waited_ms: number;
-  created_at: number;
-}
-
-interface ExecutionRow {
-  id: number;
-  step_id: string;
-  action_json: string;
-  global_x: number | null;
-  global_y: number | null;
-  global_end_x: number | null;
-  global_end_y: number | null;
-  result: string;
-  error_json: string | null;
-  duration_ms: number;
-  settle_json: string | null;
-  created_at: number;
-}
+// The CHECK constraints of the migrations and the declarations in common/ must list the same
+// values: a value added on one side only makes this fail to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaAgrees: [
+  Same<Row<'episodes'>['mode'], EpisodeMode>,
+  Same<Row<'episodes'>['status'], EpisodeStatus>,
+  Same<Row<'approvals'>['policy'], ApprovalPolicy>,
+  Same<Row<'approvals'>['decision'], ApprovalRecord['decision']>,
+  Same<NonNullable<Row<'executions'>['result']>, ExecutionResult>,
+  Same<NonNullable<Row<'groundings'>['point_space']>, CoordSpace>,
+] = [true, true, true, true, true, true];
+void schemaAgrees;
 
 /** Names a row in a STORE_CORRUPT message. */
 interface RowRef {
@@ -244,6 +204,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
   private readonly newId: () => string;
   private readonly pid: number;
   private readonly host: string;
+  private readonly pidStart: string | null;
   private readonly stmt: ReturnType<typeof prepareStatements>;
 
   private constructor(db: SqliteDatabase, path: string, migrationsApplied: number[], opts: OpenOptions) {
@@ -256,6 +217,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
     this.newId = opts.newId ?? randomUUID;
     this.pid = opts.pid ?? process.pid;
     this.host = opts.host ?? hostname();
+    this.pidStart = opts.pidStart ?? processStart(this.pid) ?? null;
     this.stmt = prepareStatements(db);
   }
 
@@ -302,6 +264,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
         settings_json: settings,
         started_at: ms(this.now()),
         pid: this.pid,
+        pid_start: this.pidStart,
         host: this.host,
       };
       this.db.transaction(() => this.stmt.insertEpisode.run(row))();
@@ -419,7 +382,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
 
   recordApproval(stepId: string, approval: ApprovalRecord): void {
     this.guard(() => {
-      const decision = checked(z.enum(DECISIONS), approval.decision, 'the decision');
+      const decision = checked(z.enum(APPROVAL_DECISIONS), approval.decision, 'the decision');
       if (decision === 'edit' && approval.edited === undefined) {
         throw new ForesightError('BAD_INPUT', `Refusing to store an edit of step ${stepId} without the edited forecast`, { stepId });
       }
@@ -437,26 +400,72 @@ export class SqliteEpisodeStore implements EpisodeStore {
     });
   }
 
+  /** An action that sends no input (a terminal action, a person's): intent and outcome in one transaction. */
   recordExecution(stepId: string, execution: ExecutionRecord): void {
     this.guard(() => {
-      const at = execution.globalPoint === undefined ? undefined : checked(globalPointSchema, execution.globalPoint, 'the global point');
-      const end =
-        execution.globalEndPoint === undefined ? undefined : checked(globalPointSchema, execution.globalEndPoint, 'the global end point');
-      const row = {
-        step_id: stepId,
-        action_json: toJson(checked(actionSchema, execution.action, 'the executed action'), 'the executed action'),
-        global_x: at?.x ?? null,
-        global_y: at?.y ?? null,
-        global_end_x: end?.x ?? null,
-        global_end_y: end?.y ?? null,
-        result: checked(z.enum(RESULTS), execution.result, 'the execution result'),
-        error_json: this.errorJson(execution.error),
-        duration_ms: checked(duration, execution.durationMs, 'the execution duration'),
-        settle_json:
-          execution.settle === undefined ? null : toJson(checked(settleInfoSchema, execution.settle, 'the settle info'), 'the settle info'),
-      };
-      this.writeToStep(stepId, (t) => this.stmt.insertExecution.run({ ...row, created_at: t }));
+      const intent = this.intentRow(stepId, execution);
+      const outcome = this.outcomeRow(execution);
+      this.writeToStep(stepId, (t) => this.stmt.insertExecution.run({ ...intent, ...outcome, created_at: t, completed_at: t }));
     });
+  }
+
+  /**
+   * Write-ahead: the intent is committed (and durable) before this returns, so it must be
+   * called before any input is sent. Returns the id that completeExecution takes.
+   */
+  beginExecution(stepId: string, intent: ExecutionIntent): number {
+    return this.guard(() => {
+      const row = this.intentRow(stepId, intent);
+      let id = 0;
+      this.writeToStep(stepId, (t) => {
+        id = Number(
+          this.stmt.insertExecution.run({ ...row, result: null, error_json: null, duration_ms: null, settle_json: null, created_at: t, completed_at: null })
+            .lastInsertRowid,
+        );
+      });
+      return id;
+    });
+  }
+
+  /** Records how a begun execution went. NOT_FOUND for an unknown id, BAD_INPUT for one already completed. */
+  completeExecution(executionId: number, outcome: ExecutionOutcome): void {
+    this.guard(() => {
+      const row = this.outcomeRow(outcome);
+      const t = ms(this.now());
+      this.db.transaction(() => {
+        const found = this.stmt.executionStep.get(executionId);
+        if (found === undefined) throw new ForesightError('NOT_FOUND', `No execution ${executionId} in ${this.path}`, { executionId });
+        const x = this.row(executionStepRow, found, { table: 'executions', column: '*', row: `id=${executionId}` });
+        if (x.result !== null) {
+          throw new ForesightError('BAD_INPUT', `Execution ${executionId} already has its outcome (${x.result})`, { executionId });
+        }
+        this.stmt.completeExecution.run({ ...row, id: executionId, completed_at: t });
+        const step = this.stmt.stepEpisode.get(x.step_id);
+        if (step !== undefined) this.stmt.touchEpisode.run(t, this.row(stepEpisodeRow, step, { table: 'steps', column: 'episode_id', row: `id=${x.step_id}` }).episode_id);
+      })();
+    });
+  }
+
+  private intentRow(stepId: string, intent: ExecutionIntent) {
+    const at = intent.globalPoint === undefined ? undefined : checked(globalPointSchema, intent.globalPoint, 'the global point');
+    const end = intent.globalEndPoint === undefined ? undefined : checked(globalPointSchema, intent.globalEndPoint, 'the global end point');
+    return {
+      step_id: stepId,
+      action_json: toJson(checked(actionSchema, intent.action, 'the executed action'), 'the executed action'),
+      global_x: at?.x ?? null,
+      global_y: at?.y ?? null,
+      global_end_x: end?.x ?? null,
+      global_end_y: end?.y ?? null,
+    };
+  }
+
+  private outcomeRow(outcome: ExecutionOutcome) {
+    return {
+      result: checked(z.enum(EXECUTION_RESULTS), outcome.result, 'the execution result'),
+      error_json: this.errorJson(outcome.error),
+      duration_ms: checked(duration, outcome.durationMs, 'the execution duration'),
+      settle_json: outcome.settle === undefined ? null : toJson(checked(settleInfoSchema, outcome.settle, 'the settle info'), 'the settle info'),
+    };
   }
 
   finishEpisode(episodeId: string, end: EpisodeEnd): void {
@@ -482,12 +491,14 @@ export class SqliteEpisodeStore implements EpisodeStore {
 
   /**
    * Marks every `running` episode of this host whose process is gone as `interrupted`, ended
-   * at its last write. Episodes of other hosts are left alone: their processes cannot be
-   * checked from here. Returns how many were marked.
+   * at its last write. Gone: no process has the pid, or the one that has it started at another
+   * time than the writer did (the pid was reused). Episodes of other hosts are left alone: their
+   * processes cannot be checked from here. Returns how many were marked.
    */
   markInterrupted(): number {
     return this.guard(() => {
-      const dead = this.stmt.runningOnHost.all(this.host).filter((r) => !isProcessAlive(r.pid));
+      const running = this.stmt.runningOnHost.all(this.host).map((r) => this.row(runningRow, r, { table: 'episodes', column: '*', row: 'status=running' }));
+      const dead = running.filter((r) => !isWriterAlive(r.pid, r.pid_start));
       if (dead.length === 0) return 0;
       return this.db.transaction(() => dead.reduce((n, r) => n + this.stmt.interrupt.run(r.id).changes, 0))();
     });
@@ -503,7 +514,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
         opts.status === undefined
           ? this.stmt.listEpisodes.all(limit)
           : this.stmt.listEpisodesByStatus.all(checked(z.enum(EPISODE_STATUSES), opts.status, 'the status'), limit);
-      return rows.map((r) => this.summaryOf(r));
+      return rows.map((r) => this.summaryOf(this.row(episodeListRow, r, { table: 'episodes', column: '*', row: rowId(r) })));
     });
   }
 
@@ -512,21 +523,26 @@ export class SqliteEpisodeStore implements EpisodeStore {
     return this.guard(() =>
       // One read transaction: a consistent snapshot while the agent keeps writing.
       this.db.transaction((): StoredEpisode => {
-        const e = this.stmt.getEpisode.get(id);
-        if (!e) throw this.notFound('episode', id);
-        const forecasts = groupByStep(this.stmt.forecastsOf.all(id), (r) => this.forecastOf(r));
-        const groundings = groupByStep(this.stmt.groundingsOf.all(id), (r) => this.groundingOf(r));
-        const approvals = groupByStep(this.stmt.approvalsOf.all(id), (r) => this.approvalOf(r));
-        const executions = groupByStep(this.stmt.executionsOf.all(id), (r) => this.executionOf(r));
-        const steps = this.stmt.stepsOf.all(id).map(
-          (s): StoredStep => ({
+        const found = this.stmt.getEpisode.get(id);
+        if (found === undefined) throw this.notFound('episode', id);
+        const e = this.row(episodeListRow, found, { table: 'episodes', column: '*', row: `id=${id}` });
+        const rows = <T>(table: string, schema: z.ZodType<T>, list: unknown[]): T[] =>
+          list.map((r) => this.row(schema, r, { table, column: '*', row: rowId(r) }));
+        const forecasts = groupByStep(rows('forecasts', ROWS.forecasts, this.stmt.forecastsOf.all(id)), (r) => this.forecastOf(r));
+        const groundings = groupByStep(rows('groundings', ROWS.groundings, this.stmt.groundingsOf.all(id)), (r) => this.groundingOf(r));
+        const approvals = groupByStep(rows('approvals', ROWS.approvals, this.stmt.approvalsOf.all(id)), (r) => this.approvalOf(r));
+        const executions = groupByStep(rows('executions', ROWS.executions, this.stmt.executionsOf.all(id)), (r) => this.executionOf(r));
+        const steps = rows('steps', ROWS.steps, this.stmt.stepsOf.all(id)).map((s): StoredStep => {
+          const done = executions.get(s.id) ?? [];
+          return {
             ...this.stepOf(s),
             forecasts: forecasts.get(s.id) ?? [],
             groundings: groundings.get(s.id) ?? [],
             approvals: approvals.get(s.id) ?? [],
-            executions: executions.get(s.id) ?? [],
-          }),
-        );
+            executions: done,
+            executionState: done.length === 0 ? 'not_started' : done.some((x) => x.result === 'unknown') ? 'unknown' : 'done',
+          };
+        });
         const ref = { table: 'episodes', column: 'settings_json', row: `id=${e.id}` };
         return {
           ...this.summaryOf(e),
@@ -548,7 +564,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
     return this.guard(() => {
       if (idOrPrefix === '') throw new ForesightError('BAD_INPUT', 'An empty episode id names no episode');
       if (this.stmt.episodeExists.get(idOrPrefix)) return idOrPrefix;
-      const ids = this.stmt.episodesWithPrefix.all(idOrPrefix, idOrPrefix);
+      const ids = this.stmt.episodesWithPrefix.all(idOrPrefix, idOrPrefix).map((v) => String(v));
       const [only, other] = ids;
       if (only === undefined) throw this.notFound('episode', idOrPrefix);
       if (other !== undefined) {
@@ -585,8 +601,9 @@ export class SqliteEpisodeStore implements EpisodeStore {
   private writeToStep(stepId: string, write: (t: number) => void): void {
     const t = ms(this.now());
     this.db.transaction(() => {
-      const step = this.stmt.stepEpisode.get(stepId);
-      if (!step) throw this.notFound('step', stepId);
+      const found = this.stmt.stepEpisode.get(stepId);
+      if (found === undefined) throw this.notFound('step', stepId);
+      const step = this.row(stepEpisodeRow, found, { table: 'steps', column: 'episode_id', row: `id=${stepId}` });
       write(t);
       this.stmt.touchEpisode.run(t, step.episode_id);
     })();
@@ -606,6 +623,13 @@ export class SqliteEpisodeStore implements EpisodeStore {
       `Damaged row in ${this.path}: ${ref.table}.${ref.column} of the row ${ref.row} ${problem}`,
       { path: this.path, table: ref.table, column: ref.column, row: ref.row },
     );
+  }
+
+  /** A row as the schema says it is, or STORE_CORRUPT naming it. */
+  private row<T>(schema: z.ZodType<T>, value: unknown, ref: RowRef): T {
+    const r = schema.safeParse(value);
+    if (!r.success) throw this.corrupt(ref, `does not hold what the schema allows: ${z.prettifyError(r.error)}`);
+    return r.data;
   }
 
   private decode<T>(schema: z.ZodType<T>, text: string, ref: RowRef): T {
@@ -629,8 +653,8 @@ export class SqliteEpisodeStore implements EpisodeStore {
     const s: EpisodeSummary = {
       id: r.id,
       task: r.task,
-      mode: r.mode as NewEpisode['mode'],
-      status: r.status as EpisodeStatus,
+      mode: r.mode,
+      status: r.status,
       planner: r.planner,
       grounder: r.grounder,
       stepCount: r.step_count,
@@ -651,9 +675,9 @@ export class SqliteEpisodeStore implements EpisodeStore {
     return s;
   }
 
-  private stepOf(s: StepRow): Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions'> {
+  private stepOf(s: StepRow): Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions' | 'executionState'> {
     const ref = (column: string): RowRef => ({ table: 'steps', column, row: `id=${s.id}` });
-    const step: Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions'> = {
+    const step: Omit<StoredStep, 'forecasts' | 'groundings' | 'approvals' | 'executions' | 'executionState'> = {
       id: s.id,
       stepNumber: s.step_number,
       frameSha256: s.frame_sha256,
@@ -699,19 +723,14 @@ export class SqliteEpisodeStore implements EpisodeStore {
     });
     const base = { forecastStepIndex: r.forecast_step_index, createdAt: r.created_at };
     if (r.error_json !== null) return { ...base, error: this.decode(errorInfoSchema, r.error_json, ref('error_json')) };
-    const space = (v: string | null, column: string): CoordSpace => {
-      const p = coordSpaceSchema.safeParse(v);
-      if (!p.success) throw this.corrupt(ref(column), `is not a coordinate space: ${String(v)}`);
-      return p.data;
-    };
     const g: Grounding = {
-      point: { space: space(r.point_space, 'point_space'), x: this.need(r.point_x, ref('point_x')), y: this.need(r.point_y, ref('point_y')) },
+      point: { space: this.need(r.point_space, ref('point_space')), x: this.need(r.point_x, ref('point_x')), y: this.need(r.point_y, ref('point_y')) },
       confidence: this.need(r.confidence, ref('confidence')),
       grounder: this.need(r.grounder, ref('grounder')),
       latencyMs: this.need(r.latency_ms, ref('latency_ms')),
     };
     if (r.end_space !== null) {
-      g.endPoint = { space: space(r.end_space, 'end_space'), x: this.need(r.end_x, ref('end_x')), y: this.need(r.end_y, ref('end_y')) };
+      g.endPoint = { space: r.end_space, x: this.need(r.end_x, ref('end_x')), y: this.need(r.end_y, ref('end_y')) };
     }
     if (r.detail !== null) g.detail = r.detail;
     return { ...base, ...g };
@@ -720,8 +739,8 @@ export class SqliteEpisodeStore implements EpisodeStore {
   private approvalOf(r: ApprovalRow): StoredApproval {
     const ref = (column: string): RowRef => ({ table: 'approvals', column, row: `id=${r.id} (step_id=${r.step_id})` });
     const a: StoredApproval = {
-      policy: r.policy as StoredApproval['policy'],
-      decision: r.decision as StoredApproval['decision'],
+      policy: r.policy,
+      decision: r.decision,
       original: this.decode(wireForecastSchema, r.original_json, ref('original_json')),
       waitedMs: r.waited_ms,
       createdAt: r.created_at,
@@ -735,10 +754,12 @@ export class SqliteEpisodeStore implements EpisodeStore {
     const ref = (column: string): RowRef => ({ table: 'executions', column, row: `id=${r.id} (step_id=${r.step_id})` });
     const x: StoredExecution = {
       action: this.decode(wireActionSchema, r.action_json, ref('action_json')),
-      result: r.result as StoredExecution['result'],
-      durationMs: r.duration_ms,
+      // No outcome: the intent was committed before acting and nothing after it.
+      result: r.result ?? 'unknown',
       createdAt: r.created_at,
     };
+    if (r.duration_ms !== null) x.durationMs = r.duration_ms;
+    if (r.completed_at !== null) x.completedAt = r.completed_at;
     if (r.global_x !== null) x.globalPoint = { x: r.global_x, y: this.need(r.global_y, ref('global_y')) };
     if (r.global_end_x !== null) x.globalEndPoint = { x: r.global_end_x, y: this.need(r.global_end_y, ref('global_end_y')) };
     if (r.error_json !== null) x.error = this.decode(errorInfoSchema, r.error_json, ref('error_json'));
@@ -759,85 +780,80 @@ function groupByStep<R extends { step_id: string }, T>(rows: readonly R[], map: 
 
 const EPISODE_COLUMNS = `e.*, (SELECT count(*) FROM steps s WHERE s.episode_id = e.id) AS step_count`;
 
+/** "id=…" for a STORE_CORRUPT message about a row that failed its schema. */
+function rowId(r: unknown): string {
+  const id: unknown = typeof r === 'object' && r !== null && 'id' in r ? r.id : undefined;
+  return `id=${String(id)}`;
+}
+
+type Insert<T extends Record<string, unknown>> = Omit<T, 'id'>;
+
+// Statements declare what they bind, typed from the generated rows; what they return is
+// `unknown` until a row schema has checked it.
 function prepareStatements(db: SqliteDatabase) {
   return {
-    insertEpisode: db.prepare<{
-      id: string;
-      task: string;
-      mode: string;
-      planner: string;
-      grounder: string;
-      settings_json: string;
-      started_at: number;
-      pid: number;
-      host: string;
-    }>(
-      `INSERT INTO episodes (id, task, mode, planner, grounder, settings_json, status, started_at, last_write_at, pid, host)
-       VALUES (@id, @task, @mode, @planner, @grounder, @settings_json, 'running', @started_at, @started_at, @pid, @host)`,
+    insertEpisode: db.prepare<
+      Pick<Row<'episodes'>, 'id' | 'task' | 'mode' | 'planner' | 'grounder' | 'settings_json' | 'started_at' | 'pid' | 'pid_start' | 'host'>
+    >(
+      `INSERT INTO episodes (id, task, mode, planner, grounder, settings_json, status, started_at, last_write_at, pid, pid_start, host)
+       VALUES (@id, @task, @mode, @planner, @grounder, @settings_json, 'running', @started_at, @started_at, @pid, @pid_start, @host)`,
     ),
-    episodeExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM episodes WHERE id = ?'),
+    episodeExists: db.prepare<[string]>('SELECT 1 AS one FROM episodes WHERE id = ?'),
     // substr, not LIKE: ids may hold '_' or '%'.
-    episodesWithPrefix: db.prepare<[string, string], string>('SELECT id FROM episodes WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT 3').pluck(),
+    episodesWithPrefix: db.prepare<[string, string]>('SELECT id FROM episodes WHERE substr(id, 1, length(?)) = ? ORDER BY id LIMIT 3').pluck(),
     touchEpisode: db.prepare<[number, string]>('UPDATE episodes SET last_write_at = max(last_write_at, ?) WHERE id = ?'),
-    finishEpisode: db.prepare<{
-      id: string;
-      status: string;
-      error_code: string | null;
-      error_message: string | null;
-      error_details_json: string | null;
-      answer: string | null;
-      t: number;
-    }>(
+    finishEpisode: db.prepare<
+      Pick<Row<'episodes'>, 'id' | 'error_code' | 'error_message' | 'error_details_json' | 'answer'> & { status: EpisodeEnd['status']; t: number }
+    >(
       `UPDATE episodes SET status = @status, error_code = @error_code, error_message = @error_message,
          error_details_json = @error_details_json, answer = @answer, ended_at = @t, last_write_at = max(last_write_at, @t)
        WHERE id = @id`,
     ),
-    runningOnHost: db.prepare<[string], { id: string; pid: number }>("SELECT id, pid FROM episodes WHERE status = 'running' AND host = ?"),
+    runningOnHost: db.prepare<[string]>("SELECT id, pid, pid_start FROM episodes WHERE status = 'running' AND host = ?"),
     interrupt: db.prepare<[string]>("UPDATE episodes SET status = 'interrupted', ended_at = last_write_at WHERE id = ? AND status = 'running'"),
     insertStep: db.prepare<StepRow>(
       `INSERT INTO steps (id, episode_id, step_number, frame_sha256, image_width, image_height, geometry_json, captured_at, settle_json, created_at)
        VALUES (@id, @episode_id, @step_number, @frame_sha256, @image_width, @image_height, @geometry_json, @captured_at, @settle_json, @created_at)`,
     ),
-    stepEpisode: db.prepare<[string], { episode_id: string }>('SELECT episode_id FROM steps WHERE id = ?'),
-    insertForecast: db.prepare<Omit<ForecastRow, 'id'>>(
+    stepEpisode: db.prepare<[string]>('SELECT episode_id FROM steps WHERE id = ?'),
+    insertForecast: db.prepare<Insert<ForecastRow>>(
       `INSERT INTO forecasts (step_id, attempt, raw, parsed_json, error_json, latency_ms, model, prompt_template, prompt_version,
          system_text, user_text, history_json, created_at)
        VALUES (@step_id, @attempt, @raw, @parsed_json, @error_json, @latency_ms, @model, @prompt_template, @prompt_version,
          @system_text, @user_text, @history_json, @created_at)`,
     ),
-    insertGrounding: db.prepare<Omit<GroundingRow, 'id'>>(
+    insertGrounding: db.prepare<Insert<GroundingRow>>(
       `INSERT INTO groundings (step_id, forecast_step_index, point_space, point_x, point_y, end_space, end_x, end_y, confidence,
          grounder, detail, latency_ms, error_json, created_at)
        VALUES (@step_id, @forecast_step_index, @point_space, @point_x, @point_y, @end_space, @end_x, @end_y, @confidence,
          @grounder, @detail, @latency_ms, @error_json, @created_at)`,
     ),
-    insertApproval: db.prepare<Omit<ApprovalRow, 'id'>>(
+    insertApproval: db.prepare<Insert<ApprovalRow>>(
       `INSERT INTO approvals (step_id, policy, decision, original_json, edited_json, reason, waited_ms, created_at)
        VALUES (@step_id, @policy, @decision, @original_json, @edited_json, @reason, @waited_ms, @created_at)`,
     ),
-    insertExecution: db.prepare<Omit<ExecutionRow, 'id'>>(
+    insertExecution: db.prepare<Insert<ExecutionRow>>(
       `INSERT INTO executions (step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json, duration_ms,
-         settle_json, created_at)
+         settle_json, created_at, completed_at)
        VALUES (@step_id, @action_json, @global_x, @global_y, @global_end_x, @global_end_y, @result, @error_json, @duration_ms,
-         @settle_json, @created_at)`,
+         @settle_json, @created_at, @completed_at)`,
     ),
-    listEpisodes: db.prepare<[number], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes e ORDER BY e.started_at DESC, e.rowid DESC LIMIT ?`),
-    listEpisodesByStatus: db.prepare<[string, number], EpisodeRow>(
+    executionStep: db.prepare<[number]>('SELECT step_id, result FROM executions WHERE id = ?'),
+    // Only a row without an outcome is completed: an outcome is written once.
+    completeExecution: db.prepare<Pick<ExecutionRow, 'id' | 'error_json' | 'duration_ms' | 'settle_json' | 'completed_at'> & { result: ExecutionResult }>(
+      `UPDATE executions SET result = @result, error_json = @error_json, duration_ms = @duration_ms, settle_json = @settle_json,
+         completed_at = @completed_at
+       WHERE id = @id AND result IS NULL`,
+    ),
+    listEpisodes: db.prepare<[number]>(`SELECT ${EPISODE_COLUMNS} FROM episodes e ORDER BY e.started_at DESC, e.rowid DESC LIMIT ?`),
+    listEpisodesByStatus: db.prepare<[string, number]>(
       `SELECT ${EPISODE_COLUMNS} FROM episodes e WHERE e.status = ? ORDER BY e.started_at DESC, e.rowid DESC LIMIT ?`,
     ),
-    getEpisode: db.prepare<[string], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes e WHERE e.id = ?`),
-    stepsOf: db.prepare<[string], StepRow>('SELECT * FROM steps WHERE episode_id = ? ORDER BY step_number'),
-    forecastsOf: db.prepare<[string], ForecastRow>(
-      'SELECT f.* FROM forecasts f JOIN steps s ON s.id = f.step_id WHERE s.episode_id = ? ORDER BY f.step_id, f.attempt',
-    ),
-    groundingsOf: db.prepare<[string], GroundingRow>(
-      'SELECT g.* FROM groundings g JOIN steps s ON s.id = g.step_id WHERE s.episode_id = ? ORDER BY g.id',
-    ),
-    approvalsOf: db.prepare<[string], ApprovalRow>(
-      'SELECT a.* FROM approvals a JOIN steps s ON s.id = a.step_id WHERE s.episode_id = ? ORDER BY a.id',
-    ),
-    executionsOf: db.prepare<[string], ExecutionRow>(
-      'SELECT x.* FROM executions x JOIN steps s ON s.id = x.step_id WHERE s.episode_id = ? ORDER BY x.id',
-    ),
+    getEpisode: db.prepare<[string]>(`SELECT ${EPISODE_COLUMNS} FROM episodes e WHERE e.id = ?`),
+    stepsOf: db.prepare<[string]>('SELECT * FROM steps WHERE episode_id = ? ORDER BY step_number'),
+    forecastsOf: db.prepare<[string]>('SELECT f.* FROM forecasts f JOIN steps s ON s.id = f.step_id WHERE s.episode_id = ? ORDER BY f.step_id, f.attempt'),
+    groundingsOf: db.prepare<[string]>('SELECT g.* FROM groundings g JOIN steps s ON s.id = g.step_id WHERE s.episode_id = ? ORDER BY g.id'),
+    approvalsOf: db.prepare<[string]>('SELECT a.* FROM approvals a JOIN steps s ON s.id = a.step_id WHERE s.episode_id = ? ORDER BY a.id'),
+    executionsOf: db.prepare<[string]>('SELECT x.* FROM executions x JOIN steps s ON s.id = x.step_id WHERE s.episode_id = ? ORDER BY x.id'),
   };
 }

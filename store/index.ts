@@ -3,7 +3,7 @@
  * as the EpisodeStore port of common/ports.ts; the CLI and, later, the renderer's backend
  * and dataset export use the read API here.
  */
-export { SqliteEpisodeStore, isProcessAlive, type OpenOptions } from './episode-store.ts';
+export { SqliteEpisodeStore, isProcessAlive, isWriterAlive, type OpenOptions } from './episode-store.ts';
 export { FrameFiles, pngSize, sha256Hex } from './frames.ts';
 export {
   MIGRATIONS,

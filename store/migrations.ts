@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ForesightError } from '../common/errors.ts';
+import { ROWS } from './schema.generated.ts';
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps: the order they are applied in. */
@@ -161,7 +162,118 @@ CREATE TABLE executions (
 CREATE INDEX executions_by_step ON executions (step_id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ id: 1, name: 'initial_schema', sql: INITIAL_SCHEMA }];
+// Write-ahead execution records (a crash must never leave an action the database does not
+// know was attempted): the intent (action, target) is committed before any input is sent, with
+// result NULL, and completed after (result, error, duration, completed_at). A row whose result
+// is still NULL after its process died reads as "started, outcome unknown". SQLite cannot
+// change a column's constraints in place, so the table is rebuilt; every row written before
+// was written after acting, so it is complete (completed_at = created_at).
+//
+// With the pid, the start of that process as the OS reports it (see store/process-start.ts):
+// after a reboot or a long time the pid may belong to another process, and only both together
+// tell that the writer is still alive. NULL in rows of earlier versions: the pid alone decides.
+const WRITE_AHEAD_EXECUTIONS = `
+CREATE TABLE executions_new (
+  id           INTEGER PRIMARY KEY,
+  step_id      TEXT NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+  action_json  TEXT NOT NULL,
+  global_x     REAL,
+  global_y     REAL,
+  global_end_x REAL,
+  global_end_y REAL,
+  -- NULL: the intent is recorded, the outcome is not (yet).
+  result       TEXT CHECK (result IN ('ok', 'error', 'stopped')),
+  error_json   TEXT,
+  duration_ms  REAL,
+  settle_json  TEXT,
+  -- When the intent was committed, before acting.
+  created_at   INTEGER NOT NULL,
+  completed_at INTEGER,
+  CHECK ((global_x IS NULL) = (global_y IS NULL)),
+  CHECK ((global_end_x IS NULL) = (global_end_y IS NULL)),
+  CHECK ((result IS NULL) = (completed_at IS NULL) AND (result IS NULL) = (duration_ms IS NULL)),
+  CHECK (result IS NOT NULL OR (error_json IS NULL AND settle_json IS NULL))
+) STRICT;
+INSERT INTO executions_new (id, step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json,
+    duration_ms, settle_json, created_at, completed_at)
+  SELECT id, step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json,
+    duration_ms, settle_json, created_at, created_at
+  FROM executions;
+DROP TABLE executions;
+ALTER TABLE executions_new RENAME TO executions;
+CREATE INDEX executions_by_step ON executions (step_id);
+
+ALTER TABLE episodes ADD COLUMN pid_start TEXT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: 'initial_schema', sql: INITIAL_SCHEMA },
+  { id: 2, name: 'write_ahead_executions', sql: WRITE_AHEAD_EXECUTIONS },
+];
+
+// ---------------------------------------------------------------- the run file of `foresight bench run`
+
+// One `run.sqlite` per --out folder (store/bench-store.ts), with migrations of its own.
+const BENCH_SCHEMA = `
+CREATE TABLE bench_run (
+  id           TEXT PRIMARY KEY,
+  suite        TEXT NOT NULL,
+  -- What makes two runs the same run: resuming with another configuration is refused.
+  config_json  TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'failed', 'interrupted')),
+  error_json   TEXT,
+  -- Steps the loader will yield (after --limit), once known.
+  total_steps  INTEGER,
+  started_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  -- Wall time spent running, summed over every (resumed) session.
+  active_ms    REAL NOT NULL DEFAULT 0,
+  pid          INTEGER NOT NULL,
+  host         TEXT NOT NULL,
+  summary_json TEXT
+) STRICT;
+
+CREATE TABLE bench_steps (
+  step_id             TEXT PRIMARY KEY,
+  -- Position in the loader's order: summaries and prediction files follow it.
+  seq                 INTEGER NOT NULL UNIQUE,
+  episode_id          TEXT NOT NULL,
+  step_index          INTEGER NOT NULL,
+  truth_json          TEXT NOT NULL,
+  future_json         TEXT NOT NULL,
+  -- The planner's answers (every attempt) and what came of the last one.
+  answers_json        TEXT NOT NULL,
+  forecast_json       TEXT,
+  parse_error_json    TEXT,
+  grounding_json      TEXT,
+  grounding_error_json TEXT,
+  prediction_json     TEXT,
+  score_json          TEXT NOT NULL,
+  horizon_json        TEXT NOT NULL,
+  reward              REAL NOT NULL,
+  reward_accuracy     REAL NOT NULL,
+  planner_latency_ms  REAL,
+  created_at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX bench_steps_by_episode ON bench_steps (episode_id, step_index);
+`;
+
+// A run's time is the sum over its sessions, and a session killed with SIGKILL never reaches
+// endSession: so the time of the session in progress is written with every scored step
+// (session_ms) and folded into active_ms when the next session claims the run. Runs written
+// before this migration count as one session (how many there were is not known).
+// With the pid, the start of its process, as for episodes (store/process-start.ts).
+const BENCH_SESSIONS = `
+ALTER TABLE bench_run ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1 CHECK (sessions >= 1);
+ALTER TABLE bench_run ADD COLUMN session_ms REAL NOT NULL DEFAULT 0 CHECK (session_ms >= 0);
+ALTER TABLE bench_run ADD COLUMN pid_start TEXT;
+`;
+
+export const BENCH_MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: 'bench_run_schema', sql: BENCH_SCHEMA },
+  { id: 2, name: 'bench_run_sessions', sql: BENCH_SESSIONS },
+];
 
 const MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -192,7 +304,14 @@ function describeApplied(applied: readonly AppliedMigration[]): string {
 export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
   const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
   if (!hasTable) return [];
-  return db.prepare('SELECT id, name, applied_at AS appliedAt FROM schema_migrations ORDER BY id').all() as AppliedMigration[];
+  return db
+    .prepare('SELECT * FROM schema_migrations ORDER BY id')
+    .all()
+    .map((row) => {
+      const r = ROWS.schema_migrations.safeParse(row);
+      if (!r.success) throw new ForesightError('STORE_CORRUPT', `A row of schema_migrations is damaged: ${JSON.stringify(row)}`);
+      return { id: r.data.id, name: r.data.name, appliedAt: r.data.applied_at };
+    });
 }
 
 /**
@@ -200,7 +319,7 @@ export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
  * prefix of `migrations`. Returns the applied ones.
  */
 function checkApplied(db: SqliteDatabase, dbPath: string, migrations: readonly Migration[]): AppliedMigration[] {
-  const appId = db.pragma('application_id', { simple: true }) as number;
+  const appId: unknown = db.pragma('application_id', { simple: true });
   if (appId !== 0 && appId !== FORESIGHT_APPLICATION_ID) {
     throw new ForesightError(
       'STORE_MIGRATION',

@@ -341,6 +341,13 @@ class EpisodeRun {
     const t0 = performance.now();
     let result: ExecutionRecord['result'] = 'ok';
     let error: ErrorInfo | undefined = targetError;
+    // Write-ahead: the intent is committed before any input is sent, so after a crash this step
+    // reads "started, outcome unknown", never as an action that was not attempted.
+    const executionId = this.deps.store.beginExecution(stepId, {
+      action,
+      ...(target?.globalPoint ? { globalPoint: target.globalPoint } : {}),
+      ...(target?.globalEndPoint ? { globalEndPoint: target.globalEndPoint } : {}),
+    });
     if (target && !targetError) {
       try {
         await executeAction(action, target, this.deps.input, this.signal, this.pacing);
@@ -351,14 +358,7 @@ class EpisodeRun {
     if (error) result = error.code === 'STOPPED' || this.signal.aborted ? 'stopped' : 'error';
     this.lastActionError = error;
     const durationMs = performance.now() - t0;
-    this.deps.store.recordExecution(stepId, {
-      action,
-      ...(target?.globalPoint ? { globalPoint: target.globalPoint } : {}),
-      ...(target?.globalEndPoint ? { globalEndPoint: target.globalEndPoint } : {}),
-      result,
-      ...(error ? { error } : {}),
-      durationMs,
-    });
+    this.deps.store.completeExecution(executionId, { result, ...(error ? { error } : {}), durationMs });
     this.executedSteps++;
     const description = describeAction(action);
     this.history.push({ step, action: description, outcome: error ? `failed: ${error.message}` : 'ok' });

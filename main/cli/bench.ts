@@ -6,7 +6,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ForesightError, toErrorInfo } from '../../common/errors.ts';
-import { renderComparison } from '../replay/report.ts';
+import { renderComparison, sessionsNote } from '../replay/report.ts';
 import { runSummarySchema, type RunSummary } from '../replay/run-summary.ts';
 import { runBench, type BenchProgress } from '../replay/runner.ts';
 import type { SuiteId } from '../replay/suite.ts';
@@ -92,7 +92,7 @@ export function formatSummary(s: RunSummary, outDir: string): string {
   lines.push(`  stage-1 reward (mean) ${s.forecast.reward.mean.toFixed(3)}, accuracy ${s.forecast.reward.accuracy.toFixed(3)}`);
   if (s.steps.unparsed > 0) lines.push(`  ${s.steps.unparsed} answer${s.steps.unparsed === 1 ? '' : 's'} could not be parsed (scored as wrong)`);
   if (s.steps.failed > 0) lines.push(`  ${s.steps.failed} step${s.steps.failed === 1 ? '' : 's'} could not be grounded (scored as misses)`);
-  lines.push(`  ${s.timing.stepsPerSecond.toFixed(2)} steps/s${s.timing.plannerLatencyMs ? `, planner p50 ${Math.round(s.timing.plannerLatencyMs.p50)} ms` : ''}`);
+  lines.push(`  ${s.timing.stepsPerSecond.toFixed(2)} steps/s over ${(s.timing.wallMs / 1000).toFixed(1)} s${sessionsNote(s.timing.sessions)}${s.timing.plannerLatencyMs ? `, planner p50 ${Math.round(s.timing.plannerLatencyMs.p50)} ms` : ''}`);
   lines.push(`report: ${join(outDir, 'report.html')}`);
   return lines.join('\n');
 }
@@ -243,25 +243,27 @@ export async function benchStatusCommand(dir: string, o: { json?: boolean }): Pr
   } catch {
     throw new ForesightError('NOT_FOUND', `No run in ${outDir} (no run.sqlite); give the --out folder of a \`foresight bench run\``);
   }
-  const { BenchRunStore, isProcessAlive } = await import('../../store/index.ts');
+  const { BenchRunStore, isWriterAlive } = await import('../../store/index.ts');
   const store = BenchRunStore.open(file);
   try {
     const run = store.run();
     if (!run) throw new ForesightError('NOT_FOUND', `${file} holds no run yet`);
     const scored = store.countSteps();
-    const interrupted = run.status === 'running' && !isProcessAlive(run.pid);
+    const interrupted = run.status === 'running' && !isWriterAlive(run.pid, run.pidStart);
     const status = interrupted ? 'interrupted' : run.status;
     const error = run.error as { code?: string; message?: string } | null;
     const resume = status === 'finished' ? undefined : resumeCommand(run.config, outDir);
     if (o.json) {
       process.stdout.write(
-        JSON.stringify({ id: run.id, suite: run.suite, status, scored, total: run.totalSteps, config: run.config, activeMs: run.activeMs, error, resume: resume ?? null }) + '\n',
+        JSON.stringify({ id: run.id, suite: run.suite, status, scored, total: run.totalSteps, config: run.config, activeMs: run.activeMs, sessions: run.sessions, error, resume: resume ?? null }) + '\n',
       );
       return 0;
     }
     const lines = [
       `${run.suite} run ${run.id}: ${status}${run.status === 'running' && !interrupted ? ` (process ${run.pid} is writing it)` : ''}`,
-      `  steps scored ${scored}${run.totalSteps !== null ? ` of ${run.totalSteps}` : ''}, active ${(run.activeMs / 1000).toFixed(1)} s`,
+      `  steps scored ${scored}${run.totalSteps !== null ? ` of ${run.totalSteps}` : ''}, active ${(run.activeMs / 1000).toFixed(1)} s${
+        run.sessions > 1 ? ` over ${run.sessions} sessions` : ''
+      }`,
       `  planner ${String(run.config.planner)}, grounder ${String(run.config.grounder)}, data ${String(run.config.data)}`,
     ];
     if (error?.message) lines.push(`  stopped by: ${error.code ?? ''} ${error.message}`.trimEnd());

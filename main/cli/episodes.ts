@@ -1,6 +1,21 @@
 import { describeAction } from '../../common/actions.ts';
-import type { EpisodeSummary, SqliteEpisodeStore, StoredEpisode } from '../../store/index.ts';
+import type { EpisodeSummary, SqliteEpisodeStore, StoredEpisode, StoredExecution, StoredStep } from '../../store/index.ts';
 import { formatForecast } from './format.ts';
+
+/** How far a step got with acting, from its write-ahead execution records. */
+const STEP_STATE: Record<StoredStep['executionState'], string> = {
+  not_started: 'no action started',
+  done: 'acted',
+  unknown: 'an action was started, outcome unknown',
+};
+
+function executionLine(x: StoredExecution, episodeRunning: boolean): string {
+  if (x.result === 'unknown') {
+    // The intent was committed before acting and nothing after: the process died in the action.
+    return `    ${episodeRunning ? 'in progress' : 'started, outcome unknown'}: ${describeAction(x.action)}`;
+  }
+  return `    ${x.result}: ${describeAction(x.action)}${x.error ? ` — ${x.error.message}` : ''}`;
+}
 
 const time = (ms: number | undefined) => (ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
@@ -36,7 +51,7 @@ export function printEpisode(store: SqliteEpisodeStore, id: string, json: boolea
   w(`  status ${e.status}${e.error ? ` — ${e.error.code}: ${e.error.message}` : ''}${e.answer !== undefined ? `; answer: ${e.answer}` : ''}`);
   w(`  planner ${e.planner}, grounder ${e.grounder}; started ${time(e.startedAt)}, ended ${time(e.endedAt)}`);
   for (const s of e.steps) {
-    w(`\n  Step ${s.stepNumber}  screenshot ${s.screenshotPath}${s.settle ? `  settled=${s.settle.settled} in ${Math.round(s.settle.waitedMs)} ms` : ''}`);
+    w(`\n  Step ${s.stepNumber} (${STEP_STATE[s.executionState]})  screenshot ${s.screenshotPath}${s.settle ? `  settled=${s.settle.settled} in ${Math.round(s.settle.waitedMs)} ms` : ''}`);
     for (const f of s.forecasts) {
       if (f.forecast) w(`    forecast #${f.attempt} (${Math.round(f.latencyMs)} ms):\n${formatForecast(f.forecast, '      ')}`);
       else w(`    forecast #${f.attempt} failed: ${f.error?.code}: ${f.error?.message}`);
@@ -49,6 +64,6 @@ export function printEpisode(store: SqliteEpisodeStore, id: string, json: boolea
       );
     }
     for (const a of s.approvals) w(`    ${a.decision} (${a.policy})${a.reason ? `: ${a.reason}` : ''}${a.edited ? `; edited to: ${describeAction(a.edited.steps[0]!.action)}` : ''}`);
-    for (const x of s.executions) w(`    ${x.result}: ${describeAction(x.action)}${x.error ? ` — ${x.error.message}` : ''}`);
+    for (const x of s.executions) w(executionLine(x, e.status === 'running'));
   }
 }

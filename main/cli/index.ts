@@ -17,6 +17,8 @@ import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
 import { TerminalGate } from './terminal-gate.ts';
 import { printEpisode, printEpisodeList } from './episodes.ts';
+import { isSupervised, SupervisorLink } from './supervised.ts';
+import { busyPlanner } from './test-hooks.ts';
 import type { BenchRunCliOptions } from './bench.ts';
 import { SUITE_IDS } from '../replay/suite.ts';
 import { REPLAY_PLANNER_FORMS } from '../replay/planners.ts';
@@ -25,10 +27,10 @@ export function defaultDbPath(): string {
   return join(envPaths('foresight', { suffix: '' }).data, 'foresight.db');
 }
 
-function openStore(db: string | undefined): SqliteEpisodeStore {
+function openStore(db: string | undefined, pid?: number): SqliteEpisodeStore {
   const path = resolve(db ?? defaultDbPath());
   mkdirSync(dirname(path), { recursive: true });
-  return SqliteEpisodeStore.open(path);
+  return SqliteEpisodeStore.open(path, pid !== undefined ? { pid } : {});
 }
 
 const int = (name: string, min: number, max = Infinity) => (v: string) => {
@@ -63,19 +65,31 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
   // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
-  const planner = createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
+  const planner = busyPlanner(createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
   const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
-  const store = openStore(o.db);
+  // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
+  // where no busy event loop of this process can delay them, and xdotool is its child.
+  const supervisor = isSupervised() ? new SupervisorLink() : undefined;
+  // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
+  // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
+  const store = openStore(o.db, supervisor ? process.ppid : undefined);
   const desktop = await createDesktop({
     killHotkey: o.killKey,
+    ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
     ...(o.display ? { displayId: o.display } : {}),
     settle: {
       ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
       ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
     },
     settleMethod: o.settleMethod,
+  }).catch((e: unknown) => {
+    // The IPC channel would keep this process alive.
+    supervisor?.close();
+    store.close();
+    throw e;
   });
   const kill = desktop.killSwitch;
+  supervisor?.attach(kill);
   let interrupts = 0;
   const onSigint = () => {
     // The first Ctrl+C stops the episode cleanly (it is recorded as stopped); a second one quits at once.
@@ -92,13 +106,18 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     terminalGate = new TerminalGate(process.stdin, o.json ? process.stderr : process.stdout, () => kill.trigger('approval'));
     gate = terminalGate;
   }
-  const onEvent = (e: AgentEvent) => out(o.json ? JSON.stringify(e) : formatEvent(e));
-  kill.start();
-  if (!o.json) {
-    out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
-    out(`Settle: ${desktop.settleDetector.describe()}.`);
-  }
+  const db = resolve(o.db ?? defaultDbPath());
+  const onEvent = (e: AgentEvent) => {
+    supervisor?.report(e, db, o.json === true);
+    out(o.json ? JSON.stringify(e) : formatEvent(e));
+  };
   try {
+    if (supervisor) await supervisor.arm();
+    else kill.start();
+    if (!o.json) {
+      out(`Kill switch: ${o.killKey} (or Ctrl+C) stops the agent at once.`);
+      out(`Settle: ${desktop.settleDetector.describe()}.`);
+    }
     const outcome = await runEpisode(
       {
         ...DEFAULT_AGENT_CONFIG,
@@ -117,7 +136,9 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     terminalGate?.close();
-    await desktop.close();
+    supervisor?.close();
+    // The X server outlives this command: libnut's connection may close at exit.
+    await desktop.close({ keepXConnection: true });
     await grounder.close?.();
     store.close();
   }

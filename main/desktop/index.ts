@@ -52,8 +52,11 @@ export interface Desktop {
   /**
    * Stops the kill switch's hook, undoes keymap changes and closes nut.js's X connection
    * (call it before the X server goes away, or the process exits with code 1).
+   * keepXConnection: a process that exits right after, with the X server still running, may
+   * leave libnut's connection to its exit handler; closing it early prints "Could not open
+   * main display" on stderr (see releaseNutX11Connection).
    */
-  close(): Promise<void>;
+  close(opts?: { keepXConnection?: boolean }): Promise<void>;
 }
 
 /**
@@ -85,11 +88,11 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
     killSwitch,
     settleDetector,
     observer,
-    async close() {
+    async close(closeOpts = {}) {
       await killSwitch.stop();
       await typer.close();
       await settleDetector.close();
-      if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY) releaseNutX11Connection(env.DISPLAY);
+      if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY && !closeOpts.keepXConnection) releaseNutX11Connection(env.DISPLAY);
     },
   };
 }

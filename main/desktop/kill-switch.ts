@@ -70,6 +70,12 @@ const UIOHOOK_NAMES: Readonly<Record<string, string>> = (() => {
   return m;
 })();
 
+/** What the supervisor's hook needs to recognise the hotkey; see kill-guard.mjs. */
+export interface HotkeySpec extends Combo {
+  /** As shown to the user: "ctrl+alt+k". */
+  text: string;
+}
+
 interface Combo {
   /** The main key, as a UiohookKey name. */
   key: string;
@@ -127,6 +133,14 @@ export class KillSwitch {
     this.input = opts.input;
     this.env = opts.env ?? process.env;
     this.platform = opts.platform ?? process.platform;
+  }
+
+  /**
+   * The hotkey in the form the supervisor's hook matches it (main/desktop/kill-guard.mjs):
+   * the main key as a uiohook key name, and the modifiers.
+   */
+  get hotkeySpec(): HotkeySpec {
+    return { ...this.combo, text: this.hotkey };
   }
 
   /** Aborts when the switch fires; the reason is a ForesightError('STOPPED'). */

@@ -10,8 +10,8 @@ import { assertOnScreen, type Display, type Point } from '../../common/coords.ts
 import { ForesightError } from '../../common/errors.ts';
 import { BASE_CHAR_KEYS, isModifier, isNamedKey, parseKeyCombo, type KeyName, type NamedKey } from '../../common/keys.ts';
 import type { Input, MouseButton } from '../../common/ports.ts';
-import type { TextTyper } from './text-typer.ts';
-import { probeX11, runTool } from './x11.ts';
+import { runInputTool, type TextTyper } from './text-typer.ts';
+import { probeX11 } from './x11.ts';
 
 export interface NutInputOptions {
   /** The displays to check points against (re-read on every action). */
@@ -284,7 +284,7 @@ export class NutInput implements Input {
   }
 
   private async xdotoolKey(keysym: string): Promise<void> {
-    const res = await runTool('xdotool', ['key', keysym], this.env);
+    const res = await runInputTool('xdotool', ['key', keysym], this.env);
     if (res.code !== 0) throw new ForesightError('INTERNAL', `xdotool key ${keysym} failed: ${res.stderr.trim()}`);
   }
 

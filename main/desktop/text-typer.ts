@@ -32,11 +32,18 @@
  *
  * Every strategy types in chunks (16 characters by default, ~20–40 ms on X11) and checks the
  * AbortSignal between chunks, so the kill switch stops typing within one chunk; newlines become
- * Enter and tabs Tab.
+ * Enter and tabs Tab. A chunk in flight is not cut short: xdotool presses and releases each key
+ * in separate requests, and a key left pressed would repeat into the app.
+ *
+ * Input children die with the agent: on Linux, xdotool runs under `setpriv --pdeathsig SIGKILL`
+ * (util-linux), so the kernel kills it the moment the agent dies, even by SIGKILL, instead of
+ * letting it finish its chunk (`runInputTool`). A key it pressed and had no time to release is
+ * released by the supervisor of `foresight run` or its input watchdog (kill-guard.mjs).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { ForesightError } from '../../common/errors.ts';
-import { runTool, runToolSync, utf8Env } from './x11.ts';
+import { runTool, runToolSync, toolMissing, utf8Env, type ToolResult } from './x11.ts';
 import { abortableSleep } from '../../common/sleep.ts';
 
 export interface TextTyper {
@@ -90,6 +97,53 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 // ------------------------------------------------------------------------------------ X11
 
+let setprivPath: string | null | undefined;
+
+/** `sh -c` script: exit 125 unless the parent is $1, else exec the rest of the arguments. */
+const ORPHAN_CHECK = '[ "$PPID" = "$1" ] || exit 125; shift; exec "$@"';
+
+/** util-linux's setpriv, when this is Linux and it is installed. */
+function setpriv(): string | undefined {
+  if (setprivPath === undefined) {
+    setprivPath = process.platform === 'linux' ? (['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null) : null;
+  }
+  return setprivPath ?? undefined;
+}
+
+/**
+ * Runs a tool that sends input (xdotool) so that it dies with this process: the kernel sends it
+ * SIGKILL when this process dies (prctl PR_SET_PDEATHSIG, set by setpriv before it execs the
+ * tool; Node spawns from the main thread, whose end is what the kernel watches). Without setpriv
+ * it runs plainly. Like runTool: ENOENT → TOOL_MISSING, a non-zero exit is returned.
+ */
+export function runInputTool(tool: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<ToolResult> {
+  const guard = setpriv();
+  return new Promise((resolve, reject) => {
+    // Had this process died between the fork and setpriv's prctl, the tool would be an orphan
+    // without the signal: the shell, run after the prctl, checks that its parent is still this
+    // process before it becomes the tool (measured: under load that window is tens of ms).
+    const child = guard
+      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', ORPHAN_CHECK, 'sh', String(process.pid), tool, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(e.code === 'ENOENT' ? toolMissing(tool) : new ForesightError('INTERNAL', `${tool} ${args.join(' ')} failed: ${e.message}`, { tool }, { cause: e }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      // sh reports a tool it cannot find on stderr and exits 127.
+      if (guard && code === 127 && /not found|No such file/i.test(stderr)) return reject(toolMissing(tool));
+      if (signal) return reject(new ForesightError('INTERNAL', `${tool} ${args.join(' ')} was ended by ${signal}`, { tool }));
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
 /** Keysym names of printable ASCII as `xmodmap -pke` prints them (XKeysymToString). */
 const ASCII_KEYSYM_NAMES: Readonly<Record<string, string>> = {
   space: ' ', exclam: '!', quotedbl: '"', numbersign: '#', dollar: '$', percent: '%', ampersand: '&',
@@ -142,8 +196,16 @@ export function unicodeKeysymName(char: string): string {
   return `U${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** Runs an input tool to completion (runInputTool, or the supervisor of `foresight run` doing it). */
+export type InputToolRunner = (tool: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<ToolResult>;
+
 export interface XdotoolTyperOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * Who starts xdotool (default: runInputTool, as a child of this process). The CLI hands it
+   * to its supervisor, the process a user kills, so that xdotool dies the moment that one does.
+   */
+  runTool?: InputToolRunner;
   /** Characters per xdotool call; the kill switch is checked between calls. */
   chunkSize?: number;
   /** xdotool --delay between keystrokes, in ms. */
@@ -172,6 +234,7 @@ export class XdotoolTyper implements TextTyper {
   private readonly keyDelayMs: number;
   private readonly rebindGraceMs: number;
   private readonly restoreAfterMs: number;
+  private readonly runTool: InputToolRunner;
   /** Our bindings: keycode → character. */
   private readonly bound = new Map<number, Binding>();
   private spare: number[] = [];
@@ -188,6 +251,7 @@ export class XdotoolTyper implements TextTyper {
     this.keyDelayMs = Math.max(0, opts.keyDelayMs ?? 0);
     this.rebindGraceMs = opts.rebindGraceMs ?? 100;
     this.restoreAfterMs = opts.restoreAfterMs ?? 2000;
+    this.runTool = opts.runTool ?? runInputTool;
   }
 
   type(text: string, signal?: AbortSignal): Promise<void> {
@@ -308,7 +372,7 @@ export class XdotoolTyper implements TextTyper {
   }
 
   private async xdotool(args: string[]): Promise<void> {
-    const res = await runTool('xdotool', args, this.env);
+    const res = await this.runTool('xdotool', args, this.env);
     const lost = /I don't what key produces|Invalid multi-byte sequence/.exec(res.stderr);
     if (res.code !== 0 || lost) {
       if (/can'?t open display/i.test(res.stderr)) {

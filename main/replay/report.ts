@@ -169,7 +169,7 @@ export function renderReport(s: RunSummary, opts: ReportOptions): string {
     ['concurrency', String(r.concurrency)],
     ['started', r.startedAt],
     ['finished', r.finishedAt],
-    ['throughput', `${s.timing.stepsPerSecond.toFixed(2)} steps/s over ${(s.timing.wallMs / 1000).toFixed(1)} s`],
+    ['throughput', `${s.timing.stepsPerSecond.toFixed(2)} steps/s over ${(s.timing.wallMs / 1000).toFixed(1)} s${sessionsNote(s.timing.sessions)}`],
   ];
   if (s.timing.plannerLatencyMs) facts.push(['planner latency', `p50 ${Math.round(s.timing.plannerLatencyMs.p50)} ms, p95 ${Math.round(s.timing.plannerLatencyMs.p95)} ms`]);
   parts.push(`<dl>${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);
@@ -316,4 +316,9 @@ export function renderComparison(runs: readonly RunSummary[]): string {
     ]),
   );
   return page('Foresight: runs side by side', parts.join('\n'));
+}
+
+/** ' in 3 sessions' for a resumed run: its time is the sum over them. */
+export function sessionsNote(sessions: number | undefined): string {
+  return sessions !== undefined && sessions > 1 ? ` in ${sessions} sessions` : '';
 }

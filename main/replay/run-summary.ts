@@ -49,7 +49,10 @@ export const runSummarySchema = z.object({
     reward: z.object({ mean: z.number(), accuracy: z.number(), count: z.number().int().min(0) }),
   }),
   timing: z.object({
+    /** Time spent running, summed over every session of the run (a resumed run has several). */
     wallMs: z.number().min(0),
+    /** How many sessions that was: the first run and each resume. Absent in summaries written before it was counted. */
+    sessions: z.number().int().positive().optional(),
     stepsPerSecond: z.number().min(0),
     plannerLatencyMs: z.object({ p50: z.number(), p95: z.number() }).nullable(),
   }),

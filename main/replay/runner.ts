@@ -129,8 +129,13 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunResult> {
   }
   const planner = await createReplayPlanner(opts.planner, plannerOpts(opts));
   const grounder = createGrounder(opts.grounder, plannerOpts(opts));
-  const sessionStart = performance.now();
+  // On the run's clock (not performance.now) so that a test's clock drives the timing as well.
+  const sessionStart = now();
+  const activeMs = () => Math.max(0, now() - sessionStart);
   let finished = false;
+  // Only a session that created or claimed the run may end it: a refused resume must leave
+  // another process's run as it is.
+  let claimed = false;
   try {
     const existing = store.run();
     if (existing) {
@@ -146,6 +151,7 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunResult> {
     } else {
       store.createRun(randomUUID(), opts.suite, config);
     }
+    claimed = true;
     const done = store.doneStepIds();
     const resumed = done.size;
     let total = store.run()?.totalSteps ?? undefined;
@@ -189,8 +195,6 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunResult> {
     const workers = Array.from({ length: opts.concurrency }, () => worker().catch((e: unknown) => void (failure ??= e)));
     await Promise.all(workers);
     await iterator.return?.(undefined);
-
-    const activeMs = () => performance.now() - sessionStart;
     if (failure !== undefined || signal.aborted) {
       const stoppedByUser = signal.aborted && (failure === undefined || isForesightError(failure, 'STOPPED'));
       const err = stoppedByUser ? new ForesightError('STOPPED', 'The run was stopped') : failure;
@@ -215,14 +219,20 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunResult> {
     store.endSession('finished', activeMs(), { summary });
     finished = true;
     return { summary, outDir, files, resumedSteps: resumed };
-  } finally {
-    if (!finished && store.run()?.status === 'running') {
+  } catch (e) {
+    // Anything that ends the session outside the pool (counting the steps, opening the data,
+    // writing the outputs) is recorded with its own code, so `bench status` can say what it was.
+    if (claimed && !finished) {
+      finished = true;
+      const info = toErrorInfo(e);
       try {
-        store.endSession('failed', performance.now() - sessionStart, { error: { code: 'INTERNAL', message: 'the run ended unexpectedly' } });
+        store.endSession(info.code === 'STOPPED' ? 'stopped' : 'failed', activeMs(), { error: info });
       } catch {
         // The original error matters more.
       }
     }
+    throw e;
+  } finally {
     store.close();
     await planner.close?.();
     await grounder.close?.();
@@ -506,7 +516,8 @@ export function summarizeRun(store: BenchRunStore, suite: ReplaySuite, opts: Ben
     .map((r) => r.plannerLatencyMs)
     .filter((v): v is number => v !== null)
     .sort((a, b) => a - b);
-  const wallMs = run.activeMs + sessionMs;
+  // The earlier sessions as recorded, and this one as measured until now.
+  const wallMs = run.activeMs - run.sessionMs + sessionMs;
   const cfg = run.config;
   return {
     version: 1,
@@ -542,6 +553,7 @@ export function summarizeRun(store: BenchRunStore, suite: ReplaySuite, opts: Ben
     },
     timing: {
       wallMs,
+      sessions: run.sessions,
       stepsPerSecond: wallMs > 0 ? rows.length / (wallMs / 1000) : 0,
       plannerLatencyMs: latencies.length ? { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) } : null,
     },

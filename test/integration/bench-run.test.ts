@@ -92,6 +92,55 @@ describe('bench run with a mistake in the command', () => {
   });
 });
 
+describe('bench status after a failure while counting the steps', () => {
+  // The count runs before any step: each of these failures used to leave `INTERNAL the run ended unexpectedly`.
+  const cases: { name: string; spoil: (data: string) => void; args?: string[]; code: string; message: RegExp }[] = [
+    {
+      name: 'a malformed annotation',
+      spoil: (data) => writeFileSync(join(data, 'annotations', '1000000000000003.json'), JSON.stringify({ episode_id: 'x', steps: 'none' })),
+      code: 'BAD_INPUT',
+      message: /GUI-Odyssey annotation \S+1000000000000003\.json does not follow introduction\.md/,
+    },
+    {
+      name: 'a missing split file',
+      spoil: (data) => rmSync(join(data, 'splits', 'task_split.json')),
+      args: ['--split', 'task_split'],
+      code: 'NOT_FOUND',
+      message: /GUI-Odyssey split file \S+task_split\.json is missing or unreadable/,
+    },
+    {
+      name: 'an empty folder',
+      spoil: (data) => {
+        rmSync(data, { recursive: true });
+        mkdirSync(data);
+      },
+      code: 'NOT_FOUND',
+      message: /No GUI-Odyssey data at \S+: expected annotations\/, screenshots\/ and splits\/ there/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const dir = mkdtempSync(join(root, 'count-fail-'));
+      const fx = await buildGuiOdysseyFixture(join(dir, 'data'));
+      c.spoil(fx.dataPath);
+      const out = join(dir, 'run');
+      const res = await runCli(['bench', 'run', '--suite', 'gui-odyssey', '--data', fx.dataPath, '--planner', 'oracle', '--out', out, ...(c.args ?? [])], env);
+      assert.notEqual(res.code, 0);
+      const printed = new RegExp(`foresight: ${c.code}: (.*)$`, 'm').exec(res.stderr)?.[1];
+      assert.ok(printed, res.stderr);
+      assert.match(printed, c.message);
+      const status = await runCli(['bench', 'status', out], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /gui-odyssey run \S+: failed\n/);
+      assert.ok(status.stdout.includes(`  stopped by: ${c.code} ${printed}\n`), status.stdout);
+      assert.doesNotMatch(status.stdout, /INTERNAL/);
+      const json = await runCli(['bench', 'status', out, '--json'], env);
+      const { error } = JSON.parse(json.stdout) as { error: { code: string; message: string } };
+      assert.deepEqual([error.code, error.message], [c.code, printed]);
+    });
+  }
+});
+
 describe('bench run with the OCR grounder', () => {
   test('answers without points are grounded by the text they quote, then scored by the official rule', async () => {
     const dir = mkdtempSync(join(root, 'ocr-'));
@@ -309,6 +358,58 @@ describe('bench run with a model endpoint', () => {
     for (const i of kept) assert.ok(!asked.includes(i), `item ${i} was finished before the kill and must not be asked again`);
     assert.equal(asked.length + kept.length, N);
     assert.deepEqual(scoresOf(readSummary(out)), scoresOf(readSummary(join(root, 'ss-full'))));
+  });
+
+  test('a run killed, then stopped, then finished reports the time of all three sessions', async () => {
+    const out = join(root, 'ss-sessions');
+    const file = join(out, 'run.sqlite');
+    const timeOf = () => {
+      const store = BenchRunStore.open(file);
+      try {
+        const run = store.run();
+        assert.ok(run);
+        return { activeMs: run.activeMs, sessions: run.sessions, scored: store.countSteps() };
+      } finally {
+        store.close();
+      }
+    };
+    // Session 1: kill -9 after a third of the steps; it never gets to end its session.
+    asked.length = 0;
+    const first = startCli(run(out, ['--concurrency', '1']), env);
+    while (asked.length < N / 3) await new Promise((r) => setTimeout(r, 10));
+    first.child.kill('SIGKILL');
+    await first.done;
+    const afterKill = timeOf();
+    // Each step waited 40 ms for the model: the killed session's time is kept up to its last step.
+    assert.ok(afterKill.activeMs >= 40 * afterKill.scored, `session 1: ${afterKill.activeMs} ms for ${afterKill.scored} steps`);
+    const status = await runCli(['bench', 'status', out], env);
+    assert.match(status.stdout, /active \d+\.\d s\n/, 'one session so far');
+
+    // Session 2: Ctrl+C after a few more steps.
+    asked.length = 0;
+    const second = startCli(run(out, ['--concurrency', '1']), env);
+    while (asked.length < 4) await new Promise((r) => setTimeout(r, 10));
+    second.child.kill('SIGINT');
+    assert.equal((await second.done).code, 130);
+    const afterStop = timeOf();
+    assert.equal(afterStop.sessions, 2);
+    assert.ok(afterStop.activeMs >= afterKill.activeMs + 40 * (afterStop.scored - afterKill.scored), JSON.stringify({ afterKill, afterStop }));
+    const stopped = await runCli(['bench', 'status', out], env);
+    assert.match(stopped.stdout, new RegExp(`active ${(afterStop.activeMs / 1000).toFixed(1)} s over 2 sessions\\n`), stopped.stdout);
+
+    // Session 3 finishes the run.
+    const last = await runCli(run(out, ['--concurrency', '1']), env);
+    assert.equal(last.code, 0, last.stderr);
+    const s = readSummary(out);
+    assert.equal(s.timing.sessions, 3);
+    const total = timeOf();
+    assert.equal(total.sessions, 3);
+    assert.ok(s.timing.wallMs >= afterStop.activeMs + 40 * (N - afterStop.scored), `${s.timing.wallMs} ms over the three sessions`);
+    assert.ok(Math.abs(s.timing.wallMs - total.activeMs) < 1000, 'summary.json and the run file agree');
+    assert.ok(s.timing.wallMs >= 40 * N, 'every step of every session is counted');
+    const done = await runCli(['bench', 'status', out], env);
+    assert.match(done.stdout, / over 3 sessions\n/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /steps\/s over \d+\.\d s in 3 sessions/);
   });
 
   test('Ctrl+C stops after the steps in flight (exit 130); the same command finishes the run', async () => {

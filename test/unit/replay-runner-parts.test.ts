@@ -3,9 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchRunStore } from '../../store/index.ts';
+import { BENCH_MIGRATIONS, BenchRunStore, openDatabase } from '../../store/index.ts';
+import { processStart } from '../../store/process-start.ts';
 import { isForesightError } from '../../common/errors.ts';
 import { parseForecast } from '../../common/formats/index.ts';
 import { OraclePlanner, PredictionsPlanner, createReplayPlanner } from '../../main/replay/planners.ts';
@@ -94,6 +95,66 @@ describe('BenchRunStore', () => {
     const later = BenchRunStore.open(path);
     assert.equal(later.claimRun().pid, process.pid, 'once that process is gone the run can be taken over');
     later.close();
+  });
+
+  test('a run whose pid now belongs to another process can be taken over', async () => {
+    const path = join(dir, 'reused', 'run.sqlite');
+    const s = BenchRunStore.open(path);
+    s.createRun('run-r', 'aitw', {});
+    s.close();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      const raw = openDatabase(path, { migrations: BENCH_MIGRATIONS });
+      // Left running by an earlier process that had this (now live) pid.
+      raw.db.prepare("UPDATE bench_run SET status = 'running', pid = ?, pid_start = 'linux:earlier-boot:1', host = ?").run(other.pid, hostname());
+      raw.db.close();
+      const again = BenchRunStore.open(path);
+      if (processStart(other.pid ?? 0) !== undefined) assert.equal(again.claimRun().pid, process.pid);
+      again.close();
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  test('the time of a run is the sum over its sessions, a killed one up to its last scored step', () => {
+    const path = join(dir, 'sessions', 'run.sqlite');
+    const clock = { t: 1_000_000 };
+    const now = () => clock.t;
+    const s1 = BenchRunStore.open(path, { now });
+    s1.createRun('run-s', 'aitw', {});
+    clock.t += 700;
+    s1.recordStep(row(0));
+    clock.t += 5_000; // killed here: no endSession, the 5 s after the last step are not known
+    s1.close();
+    const s2 = BenchRunStore.open(path, { now });
+    assert.deepEqual([s2.run()?.activeMs, s2.run()?.sessions], [700, 1]);
+    s2.claimRun();
+    clock.t += 2_000;
+    s2.recordStep(row(1));
+    s2.endSession('stopped', 2_500);
+    s2.close();
+    const s3 = BenchRunStore.open(path, { now });
+    assert.deepEqual([s3.run()?.activeMs, s3.run()?.sessions], [3_200, 2]);
+    s3.claimRun();
+    s3.endSession('finished', 1_000);
+    assert.deepEqual([s3.run()?.activeMs, s3.run()?.sessions, s3.run()?.sessionMs], [4_200, 3, 1_000]);
+    s3.close();
+  });
+
+  test('a run file of the previous release opens, migrates and keeps its time', () => {
+    const path = join(dir, 'old', 'run.sqlite');
+    const old = openDatabase(path, { migrations: BENCH_MIGRATIONS.slice(0, 1) });
+    old.db
+      .prepare(
+        `INSERT INTO bench_run (id, suite, config_json, status, started_at, updated_at, finished_at, active_ms, pid, host, summary_json)
+         VALUES ('run-old', 'aitw', '{"suite":"aitw"}', 'finished', 1, 2, 2, 1234.5, 1, 'h', '{}')`,
+      )
+      .run();
+    old.db.close();
+    const s = BenchRunStore.open(path);
+    assert.deepEqual([s.run()?.id, s.run()?.activeMs, s.run()?.sessions, s.run()?.status], ['run-old', 1234.5, 1, 'finished']);
+    s.close();
   });
 
   test('a file that is not a database is refused with STORE_CORRUPT naming it', () => {

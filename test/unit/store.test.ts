@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { isForesightError } from '../../common/errors.ts';
 import type { ApprovalRecord, ExecutionRecord, ForecastAttempt, PromptRecord } from '../../common/ports.ts';
 import { MIGRATIONS, SqliteEpisodeStore, openDatabase, type StoredEpisode } from '../../store/index.ts';
+import { processStart } from '../../store/process-start.ts';
 import { GEOMETRY, action, forecast, observation, sha256 } from './fixtures/store-fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -206,7 +207,8 @@ void describe('SqliteEpisodeStore', () => {
             },
           ],
           approvals: [{ ...editApproval, createdAt: T0 + 98_300 }],
-          executions: [{ ...exec1, createdAt: T0 + 98_500 }],
+          executions: [{ ...exec1, createdAt: T0 + 98_500, completedAt: T0 + 98_500 }],
+          executionState: 'done',
         },
         {
           id: step2,
@@ -222,7 +224,8 @@ void describe('SqliteEpisodeStore', () => {
           forecasts: [{ ...finalAttempt, createdAt: T0 + 100_000 }],
           groundings: [],
           approvals: [{ ...approve, createdAt: T0 + 102_000 }],
-          executions: [{ ...clickExec, createdAt: T0 + 102_500 }],
+          executions: [{ ...clickExec, createdAt: T0 + 102_500, completedAt: T0 + 102_500 }],
+          executionState: 'done',
         },
       ],
     };
@@ -529,11 +532,224 @@ void describe('crash safety', () => {
       const planned = step.forecasts[0]?.forecast?.steps[0]?.action;
       assert.equal(planned?.action_type === 'type' ? planned.text : undefined, String(step.stepNumber));
       assert.equal(step.executions[0]?.result, 'ok');
+      assert.equal(step.executionState, 'done');
     }
+    // The step the kill fell into reads as not started, started with its outcome unknown, or done.
+    for (const step of episode.steps.slice(printed)) assert.ok(['not_started', 'unknown', 'done'].includes(step.executionState));
     for (const step of episode.steps) {
       assert.ok(existsSync(step.screenshotPath));
       assert.equal(sha256(store.readScreenshot(step.frameSha256)), step.frameSha256);
     }
     store.close();
+  });
+
+  void it('a writer killed in the middle of an action leaves that step "started, outcome unknown"', async () => {
+    const { dbPath } = tempDb();
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dbPath, '3'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    let episodeId = '';
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (line.startsWith('episode ')) episodeId = line.slice('episode '.length);
+      if (line === 'acting 3') {
+        child.kill('SIGKILL');
+        break;
+      }
+    }
+    assert.equal(await exited, 'SIGKILL', stderr);
+    const store = SqliteEpisodeStore.open(dbPath);
+    const episode = store.getEpisode(episodeId);
+    store.close();
+    assert.equal(episode.status, 'interrupted');
+    assert.deepEqual(
+      episode.steps.map((s) => [s.stepNumber, s.executionState, s.executions.map((x) => x.result)]),
+      [
+        [1, 'done', ['ok']],
+        [2, 'done', ['ok']],
+        [3, 'unknown', ['unknown']],
+      ],
+    );
+    const started = episode.steps[2]?.executions[0];
+    assert.equal(started?.action.action_type === 'type' ? started.action.text : undefined, '3', 'the intent names the action that was started');
+    assert.equal(started?.durationMs, undefined);
+    assert.equal(started?.completedAt, undefined);
+
+    // What a person sees.
+    const shown = spawnSync(process.execPath, [join(ROOT, 'bin', 'foresight.mjs'), 'episodes', 'show', episodeId, '--db', dbPath], { encoding: 'utf8' });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /Step 3 \(an action was started, outcome unknown\)/);
+    assert.match(shown.stdout, /started, outcome unknown: type "3"/);
+    assert.match(shown.stdout, /Step 2 \(acted\)[^]*ok: type "2"/);
+  });
+});
+
+void describe('write-ahead executions', () => {
+  void it('the intent is readable before the outcome, and an outcome is written once', () => {
+    const { dbPath } = tempDb();
+    const { clock, opts } = fixedClockAndIds();
+    const store = SqliteEpisodeStore.open(dbPath, opts);
+    const ep = store.createEpisode({ task: 't', mode: 'agent', planner: 'p', grounder: 'g', settings: {} });
+    const step = store.beginStep(ep, 1, observation(1, 1));
+    const click = action('click', 'click OK');
+    const T = clock.t;
+    const id = store.beginExecution(step, { action: click, globalPoint: { x: 10, y: 20 } });
+    // Another reader (the app) sees the action as started while it runs.
+    const reader = SqliteEpisodeStore.open(dbPath, opts);
+    const during = reader.getEpisode(ep).steps[0];
+    assert.equal(during?.executionState, 'unknown');
+    assert.deepEqual(during?.executions, [{ action: click, globalPoint: { x: 10, y: 20 }, result: 'unknown', createdAt: T }]);
+    clock.t = T + 250;
+    store.completeExecution(id, { result: 'error', error: { code: 'OUT_OF_SCREEN', message: 'no' }, durationMs: 12 });
+    const after = reader.getEpisode(ep).steps[0];
+    assert.equal(after?.executionState, 'done');
+    assert.deepEqual(after?.executions, [
+      { action: click, globalPoint: { x: 10, y: 20 }, result: 'error', error: { code: 'OUT_OF_SCREEN', message: 'no' }, durationMs: 12, createdAt: T, completedAt: T + 250 },
+    ]);
+    assert.equal(reader.getEpisode(ep).lastWriteAt, T + 250);
+    assert.throws(() => store.completeExecution(id, { result: 'ok', durationMs: 1 }), (e) => isForesightError(e, 'BAD_INPUT') && /already has its outcome/.test(e.message));
+    assert.throws(() => store.completeExecution(9999, { result: 'ok', durationMs: 1 }), (e) => isForesightError(e, 'NOT_FOUND'));
+    assert.throws(() => store.beginExecution('no-step', { action: click }), (e) => isForesightError(e, 'NOT_FOUND'));
+    // A step whose forecast was rejected never acted.
+    const step2 = store.beginStep(ep, 2, observation(2, 2));
+    assert.equal(reader.getEpisode(ep).steps.find((s) => s.id === step2)?.executionState, 'not_started');
+    reader.close();
+    store.close();
+  });
+});
+
+void describe('a database of the previous release', () => {
+  /** The schema of release 1 (migration 1 only) with the rows that release wrote. */
+  function releaseOneDatabase(dbPath: string, pid: number): void {
+    const raw = openDatabase(dbPath, { migrations: MIGRATIONS.slice(0, 1) });
+    // As SQL string literals: a quote doubled.
+    const q = (v: unknown) => JSON.stringify(v).replaceAll("'", "''");
+    const geometry = q(GEOMETRY);
+    const f = q(forecast(action('click', "click on 'File'")));
+    const exec = q(action('click', "click on 'File'"));
+    raw.db.exec(`
+      INSERT INTO episodes (id, task, mode, planner, grounder, settings_json, status, answer, started_at, ended_at, last_write_at, pid, host)
+        VALUES ('ep-done', 'open the file menu', 'agent', 'script:plan.json', 'none', '{"horizon":5}', 'finished', 'done', 1000, 5000, 5000, ${pid}, 'old-host');
+      INSERT INTO episodes (id, task, mode, planner, grounder, settings_json, status, error_code, error_message, started_at, last_write_at, pid, host, ended_at)
+        VALUES ('ep-fail', 'do it', 'demonstration', 'human', 'none', '{}', 'failed', 'PARSE_ERROR', 'no answer', 6000, 7000, ${pid}, 'old-host', 7000);
+      INSERT INTO steps (id, episode_id, step_number, frame_sha256, image_width, image_height, geometry_json, captured_at, settle_json, created_at)
+        VALUES ('st-1', 'ep-done', 1, '${'a'.repeat(64)}', 64, 40, '${geometry}', 1100, NULL, 1200),
+               ('st-2', 'ep-done', 2, '${'b'.repeat(64)}', 64, 40, '${geometry}', 3100, '{"settled":true,"waitedMs":130,"frames":4}', 3200);
+      INSERT INTO forecasts (step_id, attempt, raw, parsed_json, latency_ms, model, history_json, created_at)
+        VALUES ('st-1', 1, 'Step 1: …', '${f}', 420, 'script', '[]', 1300);
+      INSERT INTO groundings (step_id, forecast_step_index, point_space, point_x, point_y, confidence, grounder, latency_ms, created_at)
+        VALUES ('st-1', 0, 'screenshot', 10, 4, 1, 'none', 0.1, 1400);
+      INSERT INTO approvals (step_id, policy, decision, original_json, waited_ms, created_at) VALUES ('st-1', 'each', 'approve', '${f}', 900, 1500);
+      INSERT INTO executions (step_id, action_json, global_x, global_y, result, duration_ms, settle_json, created_at)
+        VALUES ('st-1', '${exec}', 210, 100.5, 'ok', 130, '{"settled":true,"waitedMs":121,"frames":3,"method":"damage"}', 1600);
+    `);
+    raw.db.close();
+  }
+
+  void it('opens, migrates once, and reads every old row as it was, executions as done', () => {
+    const { dbPath } = tempDb();
+    releaseOneDatabase(dbPath, process.pid);
+    const store = SqliteEpisodeStore.open(dbPath);
+    assert.deepEqual(store.migrationsApplied, [2]);
+    const done = store.getEpisode('ep-done');
+    assert.deepEqual(
+      [done.status, done.answer, done.stepCount, done.steps.map((s) => s.executionState)],
+      ['finished', 'done', 2, ['done', 'not_started']],
+    );
+    assert.deepEqual(done.steps[0]?.executions, [
+      {
+        action: action('click', "click on 'File'"),
+        globalPoint: { x: 210, y: 100.5 },
+        result: 'ok',
+        durationMs: 130,
+        settle: { settled: true, waitedMs: 121, frames: 3, method: 'damage' },
+        createdAt: 1600,
+        completedAt: 1600,
+      },
+    ]);
+    assert.equal(done.steps[0]?.approvals[0]?.decision, 'approve');
+    assert.deepEqual(done.steps[1]?.settle, { settled: true, waitedMs: 130, frames: 4 });
+    const failed = store.getEpisode('ep-fail');
+    assert.deepEqual([failed.mode, failed.error], ['demonstration', { code: 'PARSE_ERROR', message: 'no answer' }]);
+    // New writes work on the migrated file.
+    const step = store.beginStep('ep-done', 3, observation(3, 3));
+    store.completeExecution(store.beginExecution(step, { action: action('wait', 'wait') }), { result: 'ok', durationMs: 1 });
+    store.close();
+
+    // The migrated schema is the one a new database gets.
+    const fresh = tempDb().dbPath;
+    SqliteEpisodeStore.open(fresh).close();
+    const schemaOf = (path: string) => {
+      const raw = openDatabase(path);
+      try {
+        return raw.db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name <> 'schema_migrations' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+      } finally {
+        raw.db.close();
+      }
+    };
+    assert.deepEqual(schemaOf(dbPath), schemaOf(fresh));
+    const again = SqliteEpisodeStore.open(dbPath);
+    assert.deepEqual(again.migrationsApplied, []);
+    again.close();
+  });
+
+  void it('a database with a migration this version does not know is refused with what to do', () => {
+    const { dbPath } = tempDb();
+    releaseOneDatabase(dbPath, process.pid);
+    const future = [...MIGRATIONS, { id: MIGRATIONS.length + 1, name: 'episode_tags', sql: 'ALTER TABLE episodes ADD COLUMN tags TEXT' }];
+    openDatabase(dbPath, { migrations: future }).db.close();
+    const before = readFileSync(dbPath);
+    assert.throws(
+      () => SqliteEpisodeStore.open(dbPath),
+      (e) =>
+        isForesightError(e, 'STORE_MIGRATION') &&
+        e.message.includes(dbPath) &&
+        e.message.includes(`${MIGRATIONS.length + 1} episode_tags`) &&
+        /written by a newer or different version of Foresight.*Upgrade Foresight, or use another database file/.test(e.message),
+    );
+    assert.deepEqual(readFileSync(dbPath), before, 'the refused file is left as it was');
+  });
+});
+
+void describe('interrupted episodes and reused pids', () => {
+  void it('an episode whose pid now belongs to another process is marked interrupted; its own process keeps it running', async () => {
+    const { dbPath } = tempDb();
+    // A real, live process: the pid the episode recorded, now running something else.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid;
+      assert.ok(pid !== undefined);
+      await new Promise((r) => other.once('spawn', r));
+      const actual = processStart(pid);
+      if (process.platform === 'linux') assert.match(actual ?? '', /^linux:[0-9a-f-]+:\d+$/);
+      const ours = processStart(process.pid);
+      assert.notEqual(actual, ours, 'two processes have two starts');
+
+      // Written by an earlier process that had this pid: same pid, another start.
+      const earlier = SqliteEpisodeStore.open(dbPath, { pid, pidStart: `${actual ?? 'ps:'}-earlier` });
+      const reused = earlier.createEpisode({ task: 'pid reused', mode: 'agent', planner: 'p', grounder: 'g', settings: {} });
+      earlier.close();
+      // Written by that very process (its start as recorded): still running.
+      const same = SqliteEpisodeStore.open(dbPath, { pid });
+      const live = same.createEpisode({ task: 'still running', mode: 'agent', planner: 'p', grounder: 'g', settings: {} });
+      same.close();
+      // Written before starts were recorded: the pid alone decides (alive: running).
+      const old = SqliteEpisodeStore.open(dbPath, { pid });
+      const unknownStart = old.createEpisode({ task: 'no start known', mode: 'agent', planner: 'p', grounder: 'g', settings: {} });
+      old.close();
+      const raw = openDatabase(dbPath);
+      raw.db.prepare('UPDATE episodes SET pid_start = NULL WHERE id = ?').run(unknownStart);
+      raw.db.close();
+
+      const next = SqliteEpisodeStore.open(dbPath);
+      const status = new Map(next.listEpisodes().map((e) => [e.id, e.status]));
+      next.close();
+      if (actual === undefined) return; // a platform that does not tell process starts: nothing to compare
+      assert.equal(status.get(reused), 'interrupted');
+      assert.equal(status.get(live), 'running');
+      assert.equal(status.get(unknownStart), 'running');
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
