@@ -61,6 +61,13 @@ export interface ParseContext extends ImageSize {
    * a point written as `{"space": "screenshot", "x": …, "y": …}` keeps its own space.
    */
   pointSpace?: 'norm1000' | 'norm1' | 'screenshot';
+  /**
+   * Whether a point outside the image (or its grid) is a parse error, sent back to the model.
+   * Default true, for the forecast's first step only: later steps are about screens not seen yet,
+   * whose size may differ (a Mind2Web page grows from step to step). False in benchmark replay,
+   * where the official scripts score any point (a hidden input centred at x = −9999 is a hit).
+   */
+  checkRange?: boolean;
 }
 
 // ---------------------------------------------------------------------------- the interface

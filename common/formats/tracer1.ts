@@ -22,12 +22,14 @@ function parseTraceR1(raw: string, ctx: ParseContext | undefined): Forecast {
   const body = stripFences(answer).trim();
   const rawSteps = body.startsWith('[') || body.startsWith('{') ? readJsonSteps(body, problems) : readStepLines(body, problems);
   const steps: ForecastStep[] = [];
-  for (const s of rawSteps) {
+  // Only the first step is held to this screenshot's size: later ones are about screens not seen yet.
+  const laterCtx: ParseContext | undefined = ctx ? { ...ctx, checkRange: false } : undefined;
+  for (const [i, s] of rawSteps.entries()) {
     if (s.value === undefined) {
       problems.add(`Step ${s.label}`, s.syntaxError ?? 'cannot be read');
       continue;
     }
-    const step = readStep(s.value, `Step ${s.label}`, problems, ctx);
+    const step = readStep(s.value, `Step ${s.label}`, problems, i === 0 ? ctx : laterCtx);
     if (step) steps.push(step);
   }
   if (problems.any) throw parseError(raw, problems.list);

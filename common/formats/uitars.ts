@@ -341,7 +341,7 @@ function uiTarsStep(
     const x = nums.length === 4 ? (nums[0]! + nums[2]!) / 2 : nums[0]!;
     const y = nums.length === 4 ? (nums[1]! + nums[3]!) / 2 : nums[1]!;
     if (version === '1.0') {
-      if (x < 0 || y < 0 || x > 1000 || y > 1000) {
+      if (ctx?.checkRange !== false && (x < 0 || y < 0 || x > 1000 || y > 1000)) {
         bad(`${argName} (${x},${y}) is outside the 0–1000 grid UI-TARS-1.0 answers on`);
         return undefined;
       }
@@ -349,7 +349,7 @@ function uiTarsStep(
     }
     const r = resized!;
     const c = ctx!;
-    if (x < 0 || y < 0 || x > r.width || y > r.height) {
+    if (c.checkRange !== false && (x < 0 || y < 0 || x > r.width || y > r.height)) {
       bad(`${argName} (${x},${y}) is outside the ${r.width}x${r.height} image the model saw`);
       return undefined;
     }

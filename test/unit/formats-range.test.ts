@@ -1,0 +1,36 @@
+/**
+ * Which points are held to the screenshot's size (issue 14 point 3): the first step's, in live
+ * runs; a later step is about a screen not seen yet (a Mind2Web page grows from step to step), and
+ * benchmark replay checks none, since the official scripts score any point.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plannerPoint } from '../../common/actions.ts';
+import { isForesightError } from '../../common/errors.ts';
+import { parseForecast } from '../../common/formats/index.ts';
+
+const step = (n: number, point: string, status = 'not done') =>
+  `Step ${n}: "screenshot_abstraction": "page", "action": {"action_type": "click", "point": ${point}, "step_instruction": "the link"}, "status": "${status}"`;
+const answer = (...steps: string[]) => `<think>t</think><answer>\n${steps.join('\n')}\n</answer>`;
+const page = { imageWidth: 1280, imageHeight: 1400 };
+
+describe('point range checks', () => {
+  test('a later step below this page (y = 2630 on a 1400 px page) is kept', () => {
+    const f = parseForecast(answer(step(1, '{"space": "screenshot", "x": 100, "y": 200}'), step(2, '{"space": "screenshot", "x": 640, "y": 2630}', 'done')), 'tracer1', page);
+    assert.deepEqual(plannerPoint(f.steps[1]!.action), { space: 'screenshot', x: 640, y: 2630 });
+  });
+
+  test("the first step's point off the screenshot is still sent back to the model in a live run", () => {
+    assert.throws(
+      () => parseForecast(answer(step(1, '{"space": "screenshot", "x": 640, "y": 2630}', 'done')), 'tracer1', page),
+      (e) => isForesightError(e, 'PARSE_ERROR') && /outside the 1280x1400 screenshot/.test(e.message),
+    );
+  });
+
+  test('in replay (checkRange false) a hidden input centred at x = -9999 parses, for the scripts to score', () => {
+    const f = parseForecast(answer(step(1, '{"space": "screenshot", "x": -9999, "y": 12}', 'done')), 'tracer1', { ...page, checkRange: false });
+    assert.deepEqual(plannerPoint(f.steps[0]!.action), { space: 'screenshot', x: -9999, y: 12 });
+    const u = parseForecast("Action: click(start_box='(1200,20)')", 'uitars-1.0', { ...page, checkRange: false });
+    assert.deepEqual(plannerPoint(u.steps[0]!.action), { space: 'norm1000', x: 1200, y: 20 });
+  });
+});
