@@ -185,6 +185,8 @@ export function renderReport(s: RunSummary, opts: ReportOptions): string {
     ),
   );
 
+  for (const n of s.suite.notes ?? []) parts.push(`<p class="note">${escapeHtml(n)}</p>`);
+
   for (const b of s.suite.breakdowns) {
     parts.push(`<h2>By ${escapeHtml(b.name)}</h2>`);
     const names = [...new Set(b.rows.flatMap((row) => Object.keys(row.metrics)))];

@@ -41,6 +41,8 @@ export const runSummarySchema = z.object({
         rows: z.array(z.object({ key: z.string(), count: z.number().int().min(0), metrics: z.record(z.string(), rate) })),
       }),
     ),
+    /** What the reader of the figures must know, e.g. where the official script prints NaN. */
+    notes: z.array(z.string()).optional(),
   }),
   forecast: z.object({
     /** Accuracy at horizon k = 1..K: of the steps whose true future reaches k steps, the share whose k-th forecast step matches. */

@@ -33,7 +33,7 @@ import { createGrounder } from '../grounders/index.ts';
 import { createReplayPlanner, type ReplayPlanner } from './planners.ts';
 import { renderReport, type ReportMiss } from './report.ts';
 import type { RunSummary } from './run-summary.ts';
-import { replayGeometry, stepTruth, type LoadOptions, type ReplayStep, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteId } from './suite.ts';
+import { replayGeometry, stepTruth, type LoadOptions, type RunContext, type ReplayStep, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteId } from './suite.ts';
 import { getSuite } from './suites/index.ts';
 
 export interface BenchRunOptions {
@@ -214,8 +214,11 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunResult> {
     }
     if (store.run()?.totalSteps !== seq) store.setTotal(seq);
 
-    const summary = summarizeRun(store, suite, opts, activeMs());
-    const files = await writeOutputs(store, suite, summary, outDir);
+    const ctx: RunContext = {
+      emptyEpisodes: opts.limit === undefined && suite.emptyEpisodes ? await suite.emptyEpisodes(resolve(opts.data), loadOptions(config, opts)) : [],
+    };
+    const summary = summarizeRun(store, suite, opts, activeMs(), ctx);
+    const files = await writeOutputs(store, suite, summary, outDir, ctx);
     store.endSession('finished', activeMs(), { summary });
     finished = true;
     return { summary, outDir, files, resumedSteps: resumed };
@@ -496,7 +499,7 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[i]!;
 }
 
-export function summarizeRun(store: BenchRunStore, suite: ReplaySuite, opts: BenchRunOptions, sessionMs: number): RunSummary {
+export function summarizeRun(store: BenchRunStore, suite: ReplaySuite, opts: BenchRunOptions, sessionMs: number, ctx?: RunContext): RunSummary {
   const run = store.run();
   if (!run) throw new ForesightError('INTERNAL', 'No run to summarise');
   const rows = store.steps();
@@ -543,7 +546,7 @@ export function summarizeRun(store: BenchRunStore, suite: ReplaySuite, opts: Ben
       unparsed: rows.filter((r) => r.forecast === undefined).length,
       failed: rows.filter((r) => r.groundingError !== undefined).length,
     },
-    suite: suite.summarize(scored),
+    suite: suite.summarize(scored, ctx),
     forecast: {
       horizon,
       reward: {
@@ -591,7 +594,7 @@ function missOf(r: BenchStepRow): ReportMiss {
   };
 }
 
-async function writeOutputs(store: BenchRunStore, suite: ReplaySuite, summary: RunSummary, outDir: string): Promise<string[]> {
+async function writeOutputs(store: BenchRunStore, suite: ReplaySuite, summary: RunSummary, outDir: string, ctx: RunContext): Promise<string[]> {
   const rows = store.steps();
   const files: string[] = [];
   const answersPath = join(outDir, 'answers.jsonl');
@@ -604,7 +607,7 @@ async function writeOutputs(store: BenchRunStore, suite: ReplaySuite, summary: R
   files.push(answersPath);
   const predDir = join(outDir, 'predictions');
   await mkdir(predDir, { recursive: true });
-  files.push(...(await suite.writePredictions(scoredOf(rows), predDir)));
+  files.push(...(await suite.writePredictions(scoredOf(rows), predDir, ctx)));
   const summaryPath = join(outDir, 'summary.json');
   await writeFile(summaryPath, JSON.stringify(summary, null, 2) + '\n');
   files.push(summaryPath);

@@ -134,6 +134,8 @@ export interface SuiteSummary {
   /** The headline figures, named as the papers name them ("step SR", "type accuracy"), in 0..1. */
   metrics: Record<string, number>;
   breakdowns: Breakdown[];
+  /** What the reader of the figures must know (where the official script prints NaN, say); shown in the report. */
+  notes?: string[];
 }
 
 export interface ReplaySuite<Gold = unknown> {
@@ -161,9 +163,21 @@ export interface ReplaySuite<Gold = unknown> {
    * shape it cannot score is a miss with a `reason`.
    */
   score(prediction: Action | undefined, step: StepTruth<Gold>): StepScore;
-  summarize(scored: readonly ScoredStep<Gold>[]): SuiteSummary;
+  /**
+   * Optional: the episodes the official script counts though it scores none of their steps (in
+   * data order), e.g. Mind2Web tasks whose every step it skips; the runner asks once a whole split
+   * has been run (not with --limit) and hands them to `summarize` and `writePredictions`.
+   */
+  emptyEpisodes?(dataPath: string, opts: LoadOptions): Promise<string[]>;
+  summarize(scored: readonly ScoredStep<Gold>[], ctx?: RunContext): SuiteSummary;
   /** Writes the predictions in the benchmark's own format into outDir; returns the paths written. */
-  writePredictions(scored: readonly ScoredStep<Gold>[], outDir: string): Promise<string[]>;
+  writePredictions(scored: readonly ScoredStep<Gold>[], outDir: string, ctx?: RunContext): Promise<string[]>;
+}
+
+/** What a summary needs beyond the scored steps. */
+export interface RunContext {
+  /** See `ReplaySuite.emptyEpisodes`. */
+  emptyEpisodes: readonly string[];
 }
 
 /**

@@ -196,6 +196,26 @@ describe('Mind2Web loader and suite', () => {
     });
   });
 
+  test("a task without a scored step counts as the script counts it: in the episode total, as a success; NaN macro lines noted", async () => {
+    const empty = await suite.emptyEpisodes!(data, {});
+    assert.deepEqual(empty, ['ann-3']);
+    const steps = await load();
+    assert.ok(!steps.some((s) => s.episodeId === 'ann-3'), 'no step of it is replayed');
+    // ann-1 wrong at its first step, ann-2 right: the script's episode SR is (1 + 1) / 3.
+    const preds = steps.map((s, i) => (i === 0 ? undefined : s.future[0]!.action));
+    const scored = scoreSteps(suite, steps, preds);
+    const sum = suite.summarize(scored, { emptyEpisodes: empty });
+    assert.equal(sum.metrics['episode SR'], 2 / 3);
+    assert.equal(sum.metrics['episode SR (tasks with a scored step)'], 1 / 2);
+    assert.equal(sum.metrics['macro element accuracy'], undefined, 'the script prints NaN there');
+    assert.ok(sum.metrics['macro step SR (tasks with a scored step)']! > 0);
+    assert.match(sum.notes?.[0] ?? '', /1 task has no step .* NaN/);
+    const [file] = await suite.writePredictions(scored, join(root, 'pred-empty'), { emptyEpisodes: empty });
+    const results = JSON.parse(await readFile(file!, 'utf8')) as unknown[][];
+    assert.equal(results.length, 3, "the script's results hold the empty task too");
+    assert.deepEqual(results[2], []);
+  });
+
   test('known mistakes give the figures of the official rules; the predictions file is the script results', async () => {
     const steps = await load();
     const preds: (Action | undefined)[] = [

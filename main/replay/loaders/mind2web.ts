@@ -314,6 +314,27 @@ export async function countMind2Web(dataPath: string, opts: LoadOptions): Promis
   return opts.limit !== undefined ? Math.min(n, opts.limit) : n;
 }
 
+/**
+ * The tasks of a split none of whose steps the script scores (no target box, or a value it cannot
+ * read back), in file order. SeeClick's mind2web_test.py still appends their empty result lists:
+ * they count in its episode total, as successes, and make its macro lines NaN.
+ */
+export async function emptyMind2WebTasks(dataPath: string, opts: LoadOptions): Promise<string[]> {
+  const split = opts.split ?? 'test_task';
+  const scored = new Map<string, boolean>();
+  for (const path of await filesOf(dataPath, split)) {
+    const opened = await openParquet(path);
+    const rows = await readRows(opened, path, ['annotation_id', 'pos_candidates', 'operation']);
+    rows.forEach((row, k) => {
+      const where = `${basename(path)}, row ${k}`;
+      const task = str(row.annotation_id);
+      const ok = targetBox(row.pos_candidates, where) !== undefined && operationOf(row, where).scriptValue !== undefined;
+      scored.set(task, (scored.get(task) ?? false) || ok);
+    });
+  }
+  return [...scored].filter(([, ok]) => !ok).map(([task]) => task);
+}
+
 /** Streams the steps of a split, task by task, in file order. */
 export async function* loadMind2Web(dataPath: string, opts: LoadOptions): AsyncGenerator<ReplayStep<Mind2WebGold>> {
   const split = opts.split ?? 'test_task';

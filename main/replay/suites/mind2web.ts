@@ -29,10 +29,10 @@ import { join } from 'node:path';
 import { plannerPoint, type Action } from '../../../common/actions.ts';
 import { assertNever } from '../../../common/assert.ts';
 import { convertPoint } from '../../../common/coords.ts';
-import { MIND2WEB_SPLITS, countMind2Web, loadMind2Web, type Mind2WebGold } from '../loaders/mind2web.ts';
+import { MIND2WEB_SPLITS, countMind2Web, emptyMind2WebTasks, loadMind2Web, type Mind2WebGold } from '../loaders/mind2web.ts';
 import { M2W_OP_NAMES, scoreMind2WebStep, summarizeMind2Web, type M2wAnswer, type M2wOp, type M2wStepScore } from '../metrics/mind2web.ts';
 import { breakdownRows } from './breakdown.ts';
-import { replayGeometry, type Breakdown, type BreakdownRow, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
+import { replayGeometry, type RunContext, type Breakdown, type BreakdownRow, type ReplaySuite, type ScoredStep, type StepScore, type StepTruth, type SuiteSummary } from '../suite.ts';
 
 export function toM2wAnswer(pred: Action | undefined, width: number, height: number): M2wAnswer {
   if (!pred) return { actionType: -1 };
@@ -109,7 +109,40 @@ function groups(steps: readonly ScoredStep<Mind2WebGold>[], key: (s: ScoredStep<
   });
 }
 
-function summarize(scored: readonly ScoredStep<Mind2WebGold>[]): SuiteSummary {
+const MACRO = ['macro element accuracy', 'macro operation F1', 'macro step SR'] as const;
+
+/**
+ * The script's counting when tasks have no scored step: they are in its episode total, as
+ * successes, and its macro lines are NaN (np.mean of an empty list). JSON holds no NaN, so the
+ * macro figures are given over the tasks with a scored step, named so, with a note; the episode
+ * SR over those tasks only is shown beside the script's.
+ */
+function withEmptyTasks(scored: readonly ScoredStep<Mind2WebGold>[], metrics: Record<string, number>, empty: number): { metrics: Record<string, number>; notes: string[] } {
+  if (empty === 0) return { metrics, notes: [] };
+  const episodes = new Map<string, boolean>();
+  for (const s of scored) episodes.set(s.episodeId, (episodes.get(s.episodeId) ?? true) && s.score.success);
+  const ok = [...episodes.values()].filter(Boolean).length;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) {
+    if (k === 'episode SR') {
+      out['episode SR'] = (ok + empty) / (episodes.size + empty);
+      out['episode SR (tasks with a scored step)'] = v;
+    } else if ((MACRO as readonly string[]).includes(k)) {
+      out[`${k} (tasks with a scored step)`] = v;
+    } else {
+      out[k] = v;
+    }
+  }
+  const tasks = empty === 1 ? '1 task has' : `${empty} tasks have`;
+  return {
+    metrics: out,
+    notes: [
+      `${tasks} no step SeeClick's script scores (no target box, or a value it cannot read back). The script still counts them in its episode total, as successes (the episode SR above does too), and prints NaN for its three macro lines; the macro figures here are over the tasks with a scored step.`,
+    ],
+  };
+}
+
+function summarize(scored: readonly ScoredStep<Mind2WebGold>[], ctx?: RunContext): SuiteSummary {
   if (scored.length === 0) return { count: 0, metrics: {}, breakdowns: [] };
   const keep = ['element accuracy', 'operation F1', 'step SR'];
   const breakdowns: Breakdown[] = [
@@ -117,7 +150,8 @@ function summarize(scored: readonly ScoredStep<Mind2WebGold>[]): SuiteSummary {
     { name: 'domain', rows: groups(scored, (s) => s.gold.domain || 'unknown', keep) },
     { name: 'website', rows: groups(scored, (s) => s.gold.website || 'unknown', keep) },
   ];
-  return { count: scored.length, metrics: figures(scored), breakdowns };
+  const { metrics, notes } = withEmptyTasks(scored, figures(scored), ctx?.emptyEpisodes.length ?? 0);
+  return { count: scored.length, metrics, breakdowns, ...(notes.length ? { notes } : {}) };
 }
 
 /**
@@ -132,7 +166,7 @@ export function seeClickSentence(a: M2wAnswer): string {
   return `{${parts.join(', ')}}`;
 }
 
-async function writePredictions(scored: readonly ScoredStep<Mind2WebGold>[], outDir: string): Promise<string[]> {
+async function writePredictions(scored: readonly ScoredStep<Mind2WebGold>[], outDir: string, ctx?: RunContext): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const bySplit = new Map<string, Map<string, unknown[]>>();
   for (const s of scored) {
@@ -154,6 +188,14 @@ async function writePredictions(scored: readonly ScoredStep<Mind2WebGold>[], out
       Op_F1: [m.f1, s.gold.op as M2wOp],
     });
   }
+  // Tasks without a scored step are empty result lists in the script's `results` (they count).
+  const empty = ctx?.emptyEpisodes ?? [];
+  if (empty.length > 0) {
+    const split = scored[0]?.categories.split ?? MIND2WEB_SPLITS[0];
+    const episodes = bySplit.get(split) ?? new Map<string, unknown[]>();
+    bySplit.set(split, episodes);
+    for (const task of empty) if (!episodes.has(task)) episodes.set(task, []);
+  }
   const files: string[] = [];
   for (const [split, episodes] of bySplit) {
     const path = join(outDir, `mind2web_${split}.json`);
@@ -172,6 +214,7 @@ export const mind2webSuite: ReplaySuite<Mind2WebGold> = {
   count: countMind2Web,
   // The script scores the element of every step (by the click point), whatever the operation.
   scoresTarget: () => true,
+  emptyEpisodes: emptyMind2WebTasks,
   score,
   summarize,
   writePredictions,
