@@ -212,7 +212,12 @@ export interface XdotoolTyperOptions {
   keyDelayMs?: number;
   /** A spare keycode is rebound to another character only this long after its last use. */
   rebindGraceMs?: number;
-  /** Spare keycodes are unbound after typing has been idle this long. */
+  /**
+   * Spare keycodes are unbound after typing has been idle this long (default: never before
+   * `close()` and process exit). An unbinding is a keymap change every X client hears about
+   * (MappingNotify); one landing while the agent's next click opens a menu lost that click in
+   * GTK (Mousepad's File menu under load), so it waits for the end of the run by default.
+   */
   restoreAfterMs?: number;
 }
 
@@ -250,7 +255,7 @@ export class XdotoolTyper implements TextTyper {
     this.chunkSize = Math.max(1, opts.chunkSize ?? 16);
     this.keyDelayMs = Math.max(0, opts.keyDelayMs ?? 0);
     this.rebindGraceMs = opts.rebindGraceMs ?? 100;
-    this.restoreAfterMs = opts.restoreAfterMs ?? 2000;
+    this.restoreAfterMs = opts.restoreAfterMs ?? Infinity;
     this.runTool = opts.runTool ?? runInputTool;
   }
 
@@ -393,7 +398,7 @@ export class XdotoolTyper implements TextTyper {
   }
 
   private scheduleRestore(): void {
-    if (this.bound.size === 0) return;
+    if (this.bound.size === 0 || !Number.isFinite(this.restoreAfterMs)) return;
     this.cancelRestore();
     this.restoreTimer = setTimeout(() => {
       this.restoreTimer = undefined;
