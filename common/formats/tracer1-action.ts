@@ -4,6 +4,7 @@
  * its spellings, and what each action type cannot do without are here. The one place that
  * builds an `Action` from the fields is `traceR1Action`.
  */
+import { appNameIn, directionIn, quotedTextIn } from './instruction-args.ts';
 import {
   ACTION_TYPES,
   DIRECTIONS,
@@ -218,9 +219,9 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
     return undefined;
   }
 
-  const text = readText(f, type === 'finished' ? ['text'] : ['text', 'content'], 'text', bad);
+  let text = readText(f, type === 'finished' ? ['text'] : ['text', 'content'], 'text', bad);
   const answer = readText(f, type === 'finished' ? ['answer', 'content'] : ['answer'], 'answer', bad);
-  const app = readText(f, ['app', 'app_name', 'application'], 'app', bad);
+  let app = readText(f, ['app', 'app_name', 'application'], 'app', bad);
   const value = readText(f, ['value', 'option'], 'value', bad);
 
   let keys: string[] | undefined;
@@ -279,11 +280,17 @@ function readAction(o: JsonObject, where: string, problems: Problems, ctx: Parse
     if (si.trim() === '' && !NO_TARGET_ACTIONS[type] && !point) bad(`"step_instruction" is empty; a ${type} step must say in words what to act on`);
   }
 
+  // The prototype's prompt puts these in the words ("scroll down to …", "type 'x' in …", "open
+  // Gmail app"); read them there when the step does not give them (instruction-args.ts).
+  if ((type === 'type' || type === 'input_text') && text === undefined) text = quotedTextIn(instruction);
+  if (type === 'scroll' && direction === undefined && d === undefined) direction = directionIn(instruction);
+  if (type === 'open_app' && (app === undefined || app.trim() === '')) app = appNameIn(instruction);
+
   // What each action cannot do without.
-  if ((type === 'type' || type === 'input_text') && text === undefined) bad(`a ${type} step needs "text", the exact text to type`);
+  if ((type === 'type' || type === 'input_text') && text === undefined) bad(`a ${type} step needs "text", the exact text to type (or that text quoted in its step_instruction)`);
   if ((type === 'hotkey' || type === 'key') && keys === undefined && k === undefined) bad(`a ${type} step needs "keys", e.g. ${type === 'key' ? '["enter"]' : '["ctrl", "s"]'}`);
-  if (type === 'scroll' && direction === undefined && d === undefined) bad(`a scroll step needs "direction" (one of ${DIRECTIONS.join(', ')})`);
-  if (type === 'open_app' && (app === undefined || app.trim() === '')) bad('an open_app step needs "app", the application name');
+  if (type === 'scroll' && direction === undefined && d === undefined) bad(`a scroll step needs "direction" (one of ${DIRECTIONS.join(', ')}), or that word in its step_instruction`);
+  if (type === 'open_app' && (app === undefined || app.trim() === '')) bad('an open_app step needs "app", the application name (or "open <name> app" in its step_instruction)');
   if (type === 'tool_call' && tool === undefined && t === undefined && toolName === undefined) bad('a tool_call step needs "tool": {"name": "...", "arguments": {...}}');
 
   if (problems.list.length > before) return undefined;
