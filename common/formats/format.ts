@@ -68,6 +68,13 @@ export interface ParseContext extends ImageSize {
    * where the official scripts score any point (a hidden input centred at x = −9999 is a hit).
    */
   checkRange?: boolean;
+  /**
+   * TraceR1 only: read as the prototype's reward script reads an answer. A step that cannot be
+   * read (no status, an unknown type, broken JSON) is left out instead of failing the whole
+   * forecast, and the numbering is not checked; the forecast still needs a readable first step.
+   * For benchmark replay; a live run keeps the strict reading, whose problems go back to the model.
+   */
+  tolerant?: boolean;
 }
 
 // ---------------------------------------------------------------------------- the interface

@@ -20,16 +20,21 @@ function parseTraceR1(raw: string, ctx: ParseContext | undefined): Forecast {
     throw parseError(raw, ['no <answer> block found (expected <answer> with lines Step 1: "screenshot_abstraction": "...", "action": {...}, "status": "not done" </answer>)']);
   }
   const body = stripFences(answer).trim();
-  const rawSteps = body.startsWith('[') || body.startsWith('{') ? readJsonSteps(body, problems) : readStepLines(body, problems);
+  // Tolerant reading: the numbering's problems are not the answer's (the prototype never checks it).
+  const structure = ctx?.tolerant ? new Problems() : problems;
+  const rawSteps = body.startsWith('[') || body.startsWith('{') ? readJsonSteps(body, structure) : readStepLines(body, structure);
+  if (ctx?.tolerant && rawSteps.length === 0) for (const p of structure.list) problems.add(undefined, p);
   const steps: ForecastStep[] = [];
   // Only the first step is held to this screenshot's size: later ones are about screens not seen yet.
   const laterCtx: ParseContext | undefined = ctx ? { ...ctx, checkRange: false } : undefined;
   for (const [i, s] of rawSteps.entries()) {
+    // Tolerant: a later step that cannot be read is left out, as the prototype's script skips it.
+    const stepProblems = ctx?.tolerant && i > 0 ? new Problems() : problems;
     if (s.value === undefined) {
-      problems.add(`Step ${s.label}`, s.syntaxError ?? 'cannot be read');
+      stepProblems.add(`Step ${s.label}`, s.syntaxError ?? 'cannot be read');
       continue;
     }
-    const step = readStep(s.value, `Step ${s.label}`, problems, i === 0 ? ctx : laterCtx);
+    const step = readStep(s.value, `Step ${s.label}`, stepProblems, i === 0 ? ctx : laterCtx);
     if (step) steps.push(step);
   }
   if (problems.any) throw parseError(raw, problems.list);
@@ -37,29 +42,30 @@ function parseTraceR1(raw: string, ctx: ParseContext | undefined): Forecast {
 }
 
 /**
- * `<think>` and `<answer>`, each possibly without its closer. A <think> or </think> after the
+ * `<think>` and `<answer>`, each possibly without its closer, spaces allowed inside the brackets
+ * (`< answer >`, as the prototype's reward script also reads them). A <think> or </think> after the
  * first <answer> is text inside the answer. No <answer> tag: steps right after the thinking
  * still count, prose does not.
  */
 function splitThinkAnswer(raw: string): { thought?: string; answer?: string } {
-  const firstAnswer = /<answer\s*>/i.exec(raw)?.index ?? Infinity;
-  const open = /<think\s*>/i.exec(raw);
+  const firstAnswer = /<\s*answer\s*>/i.exec(raw)?.index ?? Infinity;
+  const open = /<\s*think\s*>/i.exec(raw);
   let thought: string | undefined;
   let after = 0;
   if (open && open.index < firstAnswer) {
     const from = open.index + open[0].length;
-    const close = /<\/think\s*>/i.exec(raw.slice(from));
+    const close = /<\s*\/\s*think\s*>/i.exec(raw.slice(from));
     if (close) {
       thought = raw.slice(from, from + close.index);
       after = from + close.index + close[0].length;
     } else {
-      const answer = /<answer\s*>/i.exec(raw.slice(from));
+      const answer = /<\s*answer\s*>/i.exec(raw.slice(from));
       after = answer ? from + answer.index : raw.length;
       thought = raw.slice(from, after);
     }
   } else {
     // "…reasoning</think><answer>": the opener was in the prompt (some chat templates add it)
-    const close = /<\/think\s*>/i.exec(raw);
+    const close = /<\s*\/\s*think\s*>/i.exec(raw);
     if (close && close.index < firstAnswer) {
       thought = raw.slice(0, close.index);
       after = close.index + close[0].length;
@@ -67,10 +73,10 @@ function splitThinkAnswer(raw: string): { thought?: string; answer?: string } {
   }
   const t = thought !== undefined ? { thought: thought.trim() } : {};
   const rest = raw.slice(after);
-  const answerOpen = /<answer\s*>/i.exec(rest);
+  const answerOpen = /<\s*answer\s*>/i.exec(rest);
   if (answerOpen) {
     let answer = rest.slice(answerOpen.index + answerOpen[0].length);
-    const close = /<\/answer\s*>/i.exec(answer);
+    const close = /<\s*\/\s*answer\s*>/i.exec(answer);
     if (close) answer = answer.slice(0, close.index);
     return { ...t, answer };
   }

@@ -34,3 +34,35 @@ describe('point range checks', () => {
     assert.deepEqual(plannerPoint(u.steps[0]!.action), { space: 'norm1000', x: 1200, y: 20 });
   });
 });
+
+describe('tolerant reading (replay): what the prototype skips or tolerates does not sink the forecast', () => {
+  const s = (n: number, action: string, status = '"status": "not done"') => `Step ${n}: "screenshot_abstraction": "s", "action": ${action}, ${status}`;
+  const click = '{"action_type": "click", "step_instruction": "the Save button"}';
+  const tolerant = { ...page, tolerant: true };
+
+  test('numbering 1, 3; a step without status; an unknown type; spaces in the tags', () => {
+    const text = `< think >t< /think >< answer >\n${[
+      s(1, click),
+      s(3, '{"action_type": "swipe", "step_instruction": "swipe up"}'),
+      `Step 4: "screenshot_abstraction": "s", "action": ${click}`,
+      s(5, '{"action_type": "wait", "step_instruction": "the page loads"}', '"status": "done"'),
+    ].join('\n')}\n< /answer >`;
+    const f = parseForecast(text, 'tracer1', tolerant);
+    assert.deepEqual(
+      f.steps.map((x) => x.action.action_type),
+      ['click', 'wait'],
+    );
+    // A live run keeps the strict reading: every problem goes back to the model.
+    assert.throws(
+      () => parseForecast(text, 'tracer1', page),
+      (e) => isForesightError(e, 'PARSE_ERROR') && /swipe/.test(e.message) && /Step 3 follows Step 1/.test(e.message),
+    );
+  });
+
+  test('a first step that cannot be read still fails the forecast', () => {
+    assert.throws(
+      () => parseForecast(answer(s(1, '{"action_type": "swipe", "step_instruction": "x"}'), s(2, click)), 'tracer1', tolerant),
+      (e) => isForesightError(e, 'PARSE_ERROR') && /swipe/.test(e.message),
+    );
+  });
+});
