@@ -3,7 +3,7 @@
  * examples/reward_function/gui.py at 86bd719). The arithmetic is `rewardOverItems` in
  * rewards.ts; this module reproduces how the script gets from an answer's text to the
  * action types and statuses it scores, with Python's semantics where they differ from
- * JavaScript's. Re-implemented from its behaviour, not its code; checked against the script on
+ * JavaScript's. Written from its behaviour, not its code; checked against the script on
  * generated test vectors (test/fixtures/rewards/, test/unit/reward-prototype.test.ts).
  *
  * What the script does with a text, and what surprises:
@@ -27,8 +27,8 @@
  * patterns cost on one step's text.
  */
 
-/** Python's str.isspace() set (what `\s` and `strip()` match in a str pattern). */
-const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+/** Python's str.isspace() set (what `\s`, `strip()` and `split()` match), as a regex character-class body. */
+export const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const PY_WS_CHAR = new RegExp(`[${PY_WS}]`);
 const STEP_MARKER = new RegExp(`Step[${PY_WS}]+\\p{Nd}+:`, 'gu');
 // The script's `(Step\s+\d+:.*?)(?=Step\s+\d+:|$)` with DOTALL; Python's `$` also matches before a final newline.

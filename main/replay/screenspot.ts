@@ -24,9 +24,10 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { convertPoint, type FrameGeometry, type Point, type SpacePoint } from '../../common/coords.ts';
+import { convertPoint, type Point, type SpacePoint } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import { pngSize } from '../../common/png.ts';
+import { replayGeometry } from './suite.ts';
 
 export type ScreenSpotVariant = 'screenspot' | 'screenspot-v2' | 'screenspot-pro';
 export const SCREENSPOT_VARIANTS: readonly ScreenSpotVariant[] = ['screenspot', 'screenspot-v2', 'screenspot-pro'];
@@ -304,12 +305,7 @@ export function pointInBox(norm: Point, box: PixelBox, imageWidth: number, image
 
 /** A predicted point as the scripts' model adapters hand it over: 0–1 of the image, converted in one step. */
 export function normalizedPoint(p: SpacePoint, imageWidth: number, imageHeight: number): Point {
-  const frame: FrameGeometry = {
-    display: { id: 'image', bounds: { x: 0, y: 0, width: imageWidth, height: imageHeight }, scaleFactor: 1, primary: true },
-    imageWidth,
-    imageHeight,
-  };
-  const q = convertPoint(p, 'norm1', frame);
+  const q = convertPoint(p, 'norm1', replayGeometry(imageWidth, imageHeight));
   return { x: q.x, y: q.y };
 }
 

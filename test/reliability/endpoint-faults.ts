@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { startCli } from '../harness/cli.ts';
 import { closedPortURL, startFakeOpenAI, type Reply } from '../harness/fake-openai.ts';
 import { startXDesktop } from '../harness/xdesktop.ts';
+import { RELIABILITY_SCALE } from '../harness/reliability.ts';
 
-const scale = process.env.RELIABILITY_SCALE === 'ci' ? 'ci' : 'full';
+const scale = RELIABILITY_SCALE;
 const TIMEOUT_MS = 1000;
 const RETRIES = 1;
 const ATTEMPTS = RETRIES + 1;

@@ -23,8 +23,9 @@ import { startCli } from '../harness/cli.ts';
 import { startFakeOpenAI } from '../harness/fake-openai.ts';
 import { startXDesktop } from '../harness/xdesktop.ts';
 import { monotonicMs, openXKeyLog } from '../harness/x-key-log.ts';
+import { RELIABILITY_SCALE } from '../harness/reliability.ts';
 
-const FULL = process.env.RELIABILITY_SCALE !== 'ci';
+const FULL = RELIABILITY_SCALE === 'full';
 const TRIALS = FULL ? 10 : 3;
 const STOP_LIMIT_MS = 200;
 const BUSY_MS = 10_000;

@@ -27,8 +27,9 @@ import { isForesightError } from '../../common/errors.ts';
 import { MAX_ANSWER_CHARS, modelFormat, parseForecast, type ParseContext } from '../../common/formats/index.ts';
 import { saveAsPlan } from '../fixtures/plans.ts';
 import { ISSUE_15_INPUTS, hostileAnswers, type HostileAnswer } from '../fixtures/hostile-answers.ts';
+import { RELIABILITY_SCALE, seededRandom } from '../harness/reliability.ts';
 
-const SCALE = process.env.RELIABILITY_SCALE === 'ci' ? 'ci' : 'full';
+const SCALE = RELIABILITY_SCALE;
 const PER_FORMAT = SCALE === 'full' ? 100_000 : 10_000;
 const SEED = Number(process.env.RELIABILITY_SEED ?? 15);
 /** The acceptance limit: 50 ms of parsing per 100 KB of answer. */
@@ -37,18 +38,6 @@ const MS_PER_100KB = 50;
 const MIN_BUDGET_CHARS = 10 * 1024;
 
 // ------------------------------------------------------------------------------ randomness
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Dice {
   constructor(readonly next: () => number) {}
@@ -248,7 +237,7 @@ const failures: string[] = [];
 const samples: Array<{ format: ForecastFormat; index: number; what: string; raw: string }> = [];
 
 function fuzz(format: ForecastFormat, formatIndex: number): FuzzRow {
-  const d = new Dice(rng(SEED * 7919 + formatIndex));
+  const d = new Dice(seededRandom(SEED * 7919 + formatIndex));
   const row: FuzzRow = { format, answers: 0, parsed: 0, parseErrors: 0, crashes: 0, overBudget: 0, largest: 0, slowestPer100KB: { ms: 0, chars: 0 }, slowest: { ms: 0, chars: 0 } };
   const others = FORECAST_FORMATS.filter((f) => f !== format);
   for (let i = 0; i < PER_FORMAT; i++) {
@@ -322,7 +311,7 @@ function table(head: string[], rows: string[][]): string {
 const started = performance.now();
 // Warm the JIT first: the first answers through a cold parser measure V8's tiers, not the parser.
 for (let i = 0; i < 300; i++) {
-  const d = new Dice(rng(i));
+  const d = new Dice(seededRandom(i));
   for (const f of FORECAST_FORMATS) {
     const ctx = ctxFor(f, d);
     outcomeOf(validAnswer(d, f, ctx), f, ctx);

@@ -28,8 +28,9 @@ import { SqliteEpisodeStore } from '../../store/index.ts';
 import { startCli } from '../harness/cli.ts';
 import { startXDesktop } from '../harness/xdesktop.ts';
 import { monotonicMs, openXKeyLog, type KeyPress } from '../harness/x-key-log.ts';
+import { RELIABILITY_SCALE, seededRandom } from '../harness/reliability.ts';
 
-const FULL = process.env.RELIABILITY_SCALE !== 'ci';
+const FULL = RELIABILITY_SCALE === 'full';
 const RUNS = FULL ? 30 : 8;
 const LETTERS = 'abcdefghij';
 const PER_STEP = 60;
@@ -41,17 +42,6 @@ const AFTER_KILL_WATCH_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A seeded generator, so a failing series can be run again as it was. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const step = (action: ForecastStep['action'], status: ForecastStep['status'] = 'not done'): ForecastStep => ({ screenshot_abstraction: '', action, status });
 
@@ -70,7 +60,7 @@ interface RunFigures {
 }
 
 const seed = Number(process.env.RELIABILITY_SEED ?? 15);
-const random = mulberry32(seed);
+const random = seededRandom(seed);
 const desk = await startXDesktop();
 const dir = mkdtempSync(join(tmpdir(), 'foresight-sigkill-'));
 const plan = join(dir, 'plan.txt');

@@ -16,7 +16,7 @@ function close(a: number, b: number, what: string): void {
 }
 
 /** What types need, for steps whose arguments the test does not care about (each type keeps its own). */
-const PLACEHOLDERS: Omit<ActionFields, 'action_type' | 'step_instruction'> = { text: 'x', keys: ['enter'], direction: 'down', app: 'Files', tool: { name: 't', arguments: {} } };
+const REQUIRED_ARGS: Omit<ActionFields, 'action_type' | 'step_instruction'> = { text: 'x', keys: ['enter'], direction: 'down', app: 'Files', tool: { name: 't', arguments: {} } };
 const fieldsOf = (a: Action): ActionFields => a;
 
 /** `click` → a "not done" click step, `click!` → a "done" one. */
@@ -25,7 +25,7 @@ function step(spec: string, extra: Omit<ActionFields, 'action_type' | 'step_inst
   const type = (done ? spec.slice(0, -1) : spec) as ActionType;
   return {
     screenshot_abstraction: 'screen',
-    action: actionSchema.parse({ action_type: type, step_instruction: `do ${type}`, ...PLACEHOLDERS, ...extra }),
+    action: actionSchema.parse({ action_type: type, step_instruction: `do ${type}`, ...REQUIRED_ARGS, ...extra }),
     status: done ? 'done' : 'not done',
   };
 }

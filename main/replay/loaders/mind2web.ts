@@ -299,39 +299,34 @@ async function readRows(opened: Awaited<ReturnType<typeof openParquet>>, path: s
   }
 }
 
-/** How many steps `loadMind2Web` yields (only pos_candidates and operation are read). */
-export async function countMind2Web(dataPath: string, opts: LoadOptions): Promise<number> {
-  const split = opts.split ?? 'test_task';
-  let n = 0;
-  for (const path of await filesOf(dataPath, split)) {
-    const opened = await openParquet(path);
-    const rows = await readRows(opened, path, ['pos_candidates', 'operation']);
-    rows.forEach((row, k) => {
-      const where = `${basename(path)}, row ${k}`;
-      if (targetBox(row.pos_candidates, where) && operationOf(row, where).scriptValue !== undefined) n++;
-    });
-  }
-  return opts.limit !== undefined ? Math.min(n, opts.limit) : n;
-}
-
-/**
- * The tasks of a split none of whose steps the script scores (no target box, or a value it cannot
- * read back), in file order. SeeClick's mind2web_test.py still appends their empty result lists:
- * they count in its episode total, as successes, and make its macro lines NaN.
- */
-export async function emptyMind2WebTasks(dataPath: string, opts: LoadOptions): Promise<string[]> {
-  const split = opts.split ?? 'test_task';
-  const scored = new Map<string, boolean>();
+/** Each row of a split with its task and whether the script scores it (a target box and a value it reads back); only those columns are read. */
+async function scoredRows(dataPath: string, split: string): Promise<{ task: string; scored: boolean }[]> {
+  const out: { task: string; scored: boolean }[] = [];
   for (const path of await filesOf(dataPath, split)) {
     const opened = await openParquet(path);
     const rows = await readRows(opened, path, ['annotation_id', 'pos_candidates', 'operation']);
     rows.forEach((row, k) => {
       const where = `${basename(path)}, row ${k}`;
-      const task = str(row.annotation_id);
-      const ok = targetBox(row.pos_candidates, where) !== undefined && operationOf(row, where).scriptValue !== undefined;
-      scored.set(task, (scored.get(task) ?? false) || ok);
+      out.push({ task: str(row.annotation_id), scored: targetBox(row.pos_candidates, where) !== undefined && operationOf(row, where).scriptValue !== undefined });
     });
   }
+  return out;
+}
+
+/** How many steps `loadMind2Web` yields. */
+export async function countMind2Web(dataPath: string, opts: LoadOptions): Promise<number> {
+  const n = (await scoredRows(dataPath, opts.split ?? 'test_task')).filter((r) => r.scored).length;
+  return opts.limit !== undefined ? Math.min(n, opts.limit) : n;
+}
+
+/**
+ * The tasks of a split none of whose steps the script scores, in file order. SeeClick's
+ * mind2web_test.py still appends their empty result lists: they count in its episode total, as
+ * successes, and make its macro lines NaN.
+ */
+export async function emptyMind2WebTasks(dataPath: string, opts: LoadOptions): Promise<string[]> {
+  const scored = new Map<string, boolean>();
+  for (const r of await scoredRows(dataPath, opts.split ?? 'test_task')) scored.set(r.task, (scored.get(r.task) ?? false) || r.scored);
   return [...scored].filter(([, ok]) => !ok).map(([task]) => task);
 }
 

@@ -31,6 +31,7 @@
  *   runs over the operations present); episode SR over episodes; and the macro figures, per
  *   episode means averaged over episodes (macro operation F1 averages the steps' F1 directly).
  */
+import { PY_WS } from '../../../common/reward-prototype.ts';
 
 export type M2wOp = 2 | 3 | 4;
 export const M2W_OP_NAMES: Readonly<Record<M2wOp, string>> = { 4: 'CLICK', 2: 'SELECT', 3: 'TYPE' };
@@ -74,12 +75,11 @@ export function normBox(x: number, y: number, width: number, height: number, ima
   return [pyRound3(x / imageWidth), pyRound3(y / imageHeight), pyRound3((x + width) / imageWidth), pyRound3((y + height) / imageHeight)];
 }
 
-/** The characters Python's `str.split()` / `strip()` treat as whitespace (JS `\s` differs: it has U+FEFF, lacks U+001C–U+001F and U+0085). */
-// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace to Python's split.
-const PY_WS = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+/** Python's `str.split()` separators (JS `\s` differs: it has U+FEFF, lacks U+001C–U+001F and U+0085). */
+const PY_SPLIT = new RegExp(`[${PY_WS}]+`);
 
 function tokens(s: string): Set<string> {
-  return new Set(s.split(PY_WS).filter((t) => t !== ''));
+  return new Set(s.split(PY_SPLIT).filter((t) => t !== ''));
 }
 
 /** Mind2Web's `calculate_f1` as SeeClick has it: F1 of the two sets of whitespace tokens. */
