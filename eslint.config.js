@@ -14,6 +14,7 @@ const ROOT = import.meta.dirname;
 const NATIVE_HOMES = [
   { name: 'better-sqlite3', home: 'store/' },
   { name: 'onnxruntime-node', home: 'native-models/' },
+  { name: '@huggingface/transformers', home: 'native-models/' },
   { name: '@nut-tree-fork/', home: 'main/desktop/', label: 'nut.js (@nut-tree-fork/*)' },
   { name: '@nut-tree/', home: 'main/desktop/', label: 'nut.js (@nut-tree/*)' },
   { name: 'uiohook-napi', home: 'main/desktop/' },
@@ -34,7 +35,11 @@ const LAYERS = [
   { folder: 'common/', may: [], builtins: false, why: 'common/ runs in every process, the browser included: it imports only common/ (and zod)' },
   { folder: 'renderer/', may: ['common/'], builtins: false, why: 'renderer/ is browser code; it talks to main only through the common/ contract' },
   { folder: 'store/', may: ['common/'], why: 'store/ depends only on common/' },
-  { folder: 'native-models/', may: ['common/'], why: 'native-models/ is the model worker; it depends only on common/' },
+  {
+    folder: 'native-models/',
+    may: ['common/', 'main/planners/', 'main/grounders/'],
+    why: 'native-models/ hosts the models: local sessions of its own, and the planners and grounders of main/ (endpoint clients, Tesseract)',
+  },
   { folder: 'main/desktop/', may: ['common/'], why: 'the desktop adapters depend only on common/' },
   { folder: 'main/agent/', may: ['common/'], why: 'the agent loop talks to ports from common/, never to adapters' },
   { folder: 'main/planners/', may: ['common/'], why: 'planners depend only on common/' },
@@ -50,6 +55,8 @@ const LAYERS = [
   {
     folder: 'main/cli/',
     may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/shell/'],
+    // Until the model worker hosts them (issue 10), the CLI makes planners and grounders in process.
+    except: ['native-models/backends.ts'],
     why: 'the CLI wires main/ and store/ together; the renderer and the model worker are other processes',
   },
   { folder: 'main/shell/', may: ['common/', 'store/'], why: 'the app shell serves the store through the common/ contract; the renderer is bundled, not imported' },

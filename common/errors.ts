@@ -22,6 +22,10 @@ export const ERROR_CODES = [
   'STORE_MIGRATION', // the database was written by an unknown version
   'NOT_FOUND', // an episode, file or record does not exist
   'TIMEOUT', // an operation took longer than allowed
+  'WORKER_CRASHED', // the model worker process died or stopped answering; in-flight requests fail with it
+  'MODEL_INVALID', // a model directory is refused: manifest, a missing or corrupt file, graph inputs that do not match
+  'PROVIDER_UNAVAILABLE', // an onnxruntime execution provider (CUDA, TensorRT, …) cannot run here; details.reason says why
+  'SCREEN_UNSTABLE', // the screen never held still long enough to act on a forecast made for it
   'INTERNAL', // a bug: please report it
 ] as const;
 

@@ -10,8 +10,7 @@ import { ForesightError, isForesightError, toErrorInfo } from '../../common/erro
 import { MAX_FORECAST_STEPS } from '../../common/formats/index.ts';
 import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
-import { createPlanner } from '../planners/index.ts';
-import { createGrounder } from '../grounders/index.ts';
+import { createGrounderBackend, createPlannerBackend } from '../../native-models/backends.ts';
 import { createDesktop } from '../desktop/index.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
@@ -65,8 +64,8 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
   // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
-  const planner = busyPlanner(createPlanner(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
-  const grounder = createGrounder(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
+  const planner = busyPlanner(createPlannerBackend(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
+  const grounder = createGrounderBackend(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
