@@ -55,8 +55,9 @@ const LAYERS = [
   {
     folder: 'main/cli/',
     may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/shell/'],
-    // Until the model worker hosts them (issue 10), the CLI makes planners and grounders in process.
-    except: ['native-models/backends.ts'],
+    // Until the model worker hosts them (issue 10), the CLI makes planners and grounders in process;
+    // `foresight models` (registry, doctor) runs in the CLI process and loads onnxruntime only when called.
+    except: ['native-models/backends.ts', 'native-models/models-command.ts'],
     why: 'the CLI wires main/ and store/ together; the renderer and the model worker are other processes',
   },
   { folder: 'main/shell/', may: ['common/', 'store/'], why: 'the app shell serves the store through the common/ contract; the renderer is bundled, not imported' },

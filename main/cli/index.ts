@@ -11,6 +11,7 @@ import { MAX_FORECAST_STEPS } from '../../common/formats/index.ts';
 import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
 import { createGrounderBackend, createPlannerBackend } from '../../native-models/backends.ts';
+import { registerModelsCommand } from '../../native-models/models-command.ts';
 import { createDesktop } from '../desktop/index.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
@@ -242,6 +243,8 @@ export function buildProgram(): Command {
       const { benchCompareCommand } = await import('./bench.ts');
       program.setOptionValue('exitCode', await benchCompareCommand(runs, opts));
     });
+
+  registerModelsCommand(program, (code) => program.setOptionValue('exitCode', code));
 
   program
     .command('app')

