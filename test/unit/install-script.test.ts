@@ -1,7 +1,8 @@
 /**
  * build/install.sh run twice, as someone who pastes the README's first line again would: the
  * second run must leave node_modules alone when nothing changed, and reinstall when the lock
- * file, .npmrc or the Node ABI changed. Runs the real script and the real `npm ci` on a copy
+ * file, .npmrc, onnxruntime-node's install choice or the Node ABI changed. Runs the real script
+ * and the real `npm ci` on a copy
  * with a tiny package (no dependencies, so nothing is downloaded) and the Debian part skipped.
  */
 import assert from 'node:assert/strict';
@@ -24,9 +25,12 @@ function writeProject(version: string): void {
   writeFileSync(join(root, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
 }
 
-function install(): { status: number | null; out: string } {
+function install(ortInstall?: string): { status: number | null; out: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, FORESIGHT_SKIP_APT: '1', npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+  delete env.ONNXRUNTIME_NODE_INSTALL;
+  if (ortInstall !== undefined) env.ONNXRUNTIME_NODE_INSTALL = ortInstall;
   const r = spawnSync('bash', [join(root, 'build', 'install.sh')], {
-    env: { ...process.env, FORESIGHT_SKIP_APT: '1', npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+    env,
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -41,7 +45,7 @@ before(() => {
   root = mkdtempSync(join(tmpdir(), 'foresight-install-'));
   mkdirSync(join(root, 'build'));
   copyFileSync(INSTALL_SH, join(root, 'build', 'install.sh'));
-  writeFileSync(join(root, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  writeFileSync(join(root, '.npmrc'), 'fund=false\n');
   writeProject('1.0.0');
 });
 
@@ -74,10 +78,24 @@ void describe('build/install.sh', () => {
 
   void it('reinstalls when .npmrc changed', () => {
     writeFileSync(MARKER(), 'x');
-    writeFileSync(join(root, '.npmrc'), 'onnxruntime-node-install=skip\nfund=false\n');
+    writeFileSync(join(root, '.npmrc'), 'fund=false\naudit=false\n');
     const r = install();
     assert.doesNotMatch(r.out, SKIPPED);
     assert.equal(existsSync(MARKER()), false);
+  });
+
+  void it("records onnxruntime-node's install choice, and reinstalls when it changes", () => {
+    // No NVIDIA GPU on the build machines: the CUDA provider is skipped, and the stamp says so.
+    const here = install();
+    assert.match(here.out, /no NVIDIA GPU/);
+    assert.match(readFileSync(STAMP(), 'utf8'), /onnxruntime-node-install skip,/);
+    writeFileSync(MARKER(), 'x');
+    const chosen = install('cuda12');
+    assert.equal(chosen.status, 0, chosen.out);
+    assert.doesNotMatch(chosen.out, SKIPPED, 'another choice is another install');
+    assert.match(readFileSync(STAMP(), 'utf8'), /onnxruntime-node-install cuda12,/);
+    assert.match(install('cuda12').out, SKIPPED);
+    assert.doesNotMatch(install().out, SKIPPED, 'back to the machine\'s own choice');
   });
 
   void it('reinstalls when the packages were built for another Node ABI, or the stamp is gone', () => {
