@@ -2,8 +2,7 @@
  * build/install.sh run twice, as someone who pastes the README's first line again would: the
  * second run must leave node_modules alone when nothing changed, and reinstall when the lock
  * file, .npmrc, onnxruntime-node's install choice or the Node ABI changed. Runs the real script
- * and the real `npm ci` on a copy
- * with a tiny package (no dependencies, so nothing is downloaded) and the Debian part skipped.
+ * and the real `npm ci` on a copy with a tiny package (no dependencies, so nothing is downloaded) and the Debian part skipped.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
