@@ -12,7 +12,13 @@ import envPaths from 'env-paths';
 import { z } from 'zod';
 import { ForesightError, isForesightError } from '../common/errors.ts';
 import { describeIssues, MANIFEST_FILE, ManifestSchema, type Manifest, type ManifestGraph } from './manifest.ts';
-import { SessionManager } from './sessions.ts';
+import type { SessionManager } from './sessions.ts';
+
+/** onnxruntime is loaded only when a graph is opened, so `models list` starts without it. */
+async function newManager(): Promise<SessionManager> {
+  const { SessionManager: Manager } = await import('./sessions.ts');
+  return new Manager();
+}
 
 export interface RegistryLocation {
   /** `--models <dir>`: the registry folder itself (tests). */
@@ -303,7 +309,7 @@ export class ModelRegistry {
     if (other !== undefined) {
       throw new ForesightError('BAD_INPUT', `A model called ${manifest.name} is already registered from ${other.dir}; rename one of them in its ${MANIFEST_FILE}`);
     }
-    const manager = opts.manager ?? new SessionManager();
+    const manager = opts.manager ?? (await newManager());
     try {
       const problems = await verifyModelDir(abs, manifest, manager);
       if (problems.length > 0) refuse(manifest.name, problems);
@@ -324,7 +330,7 @@ export class ModelRegistry {
     const listed = this.list();
     const chosen = name === undefined ? listed : listed.filter((m) => m.name === name);
     if (name !== undefined && chosen.length === 0) throw new ForesightError('NOT_FOUND', `No model called ${name} is registered (see foresight models list)`);
-    const manager = opts.manager ?? new SessionManager();
+    const manager = opts.manager ?? (await newManager());
     try {
       const reports: VerifyReport[] = [];
       for (const m of chosen) {
