@@ -39,6 +39,35 @@ export interface DownloadOptions {
   /** One line of progress at a time (the CLI writes them to stderr). */
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /** A hub that sends nothing for this long (headers or body) is given up on (default 30 s). */
+  idleMs?: number;
+}
+
+/**
+ * An abort signal that fires when `touch()` was not called for `ms` (a stalled hub), or when the
+ * caller's signal fires. A deadline on the whole download would cut a slow but steady one.
+ */
+function idleDeadline(ms: number, what: string, url: string, outer: AbortSignal | undefined) {
+  const ctl = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => ctl.abort(new ForesightError('ENDPOINT_ERROR', `The model hub sent nothing of ${what} for ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`} (${url}); try again later`, { fault: 'timeout', url })),
+      ms,
+    );
+  };
+  const onOuter = () => ctl.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuter, { once: true });
+  touch();
+  return {
+    signal: ctl.signal,
+    touch,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    },
+  };
 }
 
 export function hubEndpoint(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,11 +77,12 @@ export function hubEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 const fileUrl = (endpoint: string, s: HubSpec, path: string) =>
   `${endpoint}/${s.repo}/resolve/${encodeURIComponent(s.revision)}/${path.split('/').map(encodeURIComponent).join('/')}`;
 
-async function get(url: string, spec: HubSpec, what: string, signal: AbortSignal | undefined): Promise<Response> {
+async function get(url: string, spec: HubSpec, what: string, signal: AbortSignal): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, signal ? { signal, redirect: 'follow' } : { redirect: 'follow' });
+    res = await fetch(url, { signal, redirect: 'follow' });
   } catch (e) {
+    if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
     throw new ForesightError(
       'ENDPOINT_ERROR',
@@ -73,12 +103,49 @@ async function get(url: string, spec: HubSpec, what: string, signal: AbortSignal
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
+/** Streams one file to disk while hashing it; the idle deadline restarts with every chunk. */
+async function fetchToFile(
+  url: string,
+  target: string,
+  what: string,
+  o: { spec: HubSpec; idleMs: number; signal: AbortSignal | undefined; onBytes: (n: number) => void },
+): Promise<{ bytes: number; sha256: string }> {
+  const idle = idleDeadline(o.idleMs, what, url, o.signal);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    const res = await get(url, o.spec, what, idle.signal);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => {
+      idle.touch();
+      hash.update(chunk);
+      bytes += chunk.length;
+      o.onBytes(bytes);
+    });
+    await pipeline(body, createWriteStream(target));
+  } catch (e) {
+    throw idle.signal.aborted && idle.signal.reason instanceof Error ? idle.signal.reason : e;
+  } finally {
+    idle.done();
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
 /** Downloads the folder into `dest` and returns its manifest. Throws before touching `dest` on any fault. */
 export async function downloadFromHub(spec: HubSpec, opts: DownloadOptions): Promise<Manifest> {
   const endpoint = opts.endpoint ?? hubEndpoint();
   const say = opts.progress ?? (() => undefined);
-  const manifestRes = await get(fileUrl(endpoint, spec, MANIFEST_FILE), spec, MANIFEST_FILE, opts.signal);
-  const text = await manifestRes.text();
+  const idleMs = opts.idleMs ?? 30_000;
+  const manifestUrl = fileUrl(endpoint, spec, MANIFEST_FILE);
+  const idle = idleDeadline(idleMs, MANIFEST_FILE, manifestUrl, opts.signal);
+  let text: string;
+  try {
+    text = await (await get(manifestUrl, spec, MANIFEST_FILE, idle.signal)).text();
+  } catch (e) {
+    throw idle.signal.aborted && idle.signal.reason instanceof Error ? idle.signal.reason : e;
+  } finally {
+    idle.done();
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -96,28 +163,27 @@ export async function downloadFromHub(spec: HubSpec, opts: DownloadOptions): Pro
   mkdirSync(partial, { recursive: true });
   try {
     let done = 0;
+    let lastShown = 0;
     for (const f of manifest.files) {
       const target = join(partial, f.path);
       const shown = join(opts.dest, f.path);
       mkdirSync(dirname(target), { recursive: true });
-      const res = await get(fileUrl(endpoint, spec, f.path), spec, f.path, opts.signal);
-      const hash = createHash('sha256');
-      let got = 0;
-      let lastShown = 0;
-      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        got += chunk.length;
-        // A line per ~5% of the whole download keeps stderr readable in a log.
-        if (got - lastShown >= Math.max(1, total / 20) || got === f.size) {
-          lastShown = got;
-          say(`  ${f.path}: ${mb(got)}/${mb(f.size)} MB (${total > 0 ? Math.round(((done + got) / total) * 100) : 100}% of all)`);
-        }
+      const got = await fetchToFile(fileUrl(endpoint, spec, f.path), target, f.path, {
+        spec,
+        idleMs,
+        signal: opts.signal,
+        onBytes: (n) => {
+          const sofar = done + n;
+          // A line per ~5% of the whole download keeps stderr readable in a log.
+          if (sofar - lastShown >= Math.max(1, total / 20) || n === f.size) {
+            lastShown = sofar;
+            say(`  ${f.path}: ${mb(n)}/${mb(f.size)} MB (${total > 0 ? Math.round((sofar / total) * 100) : 100}% of all)`);
+          }
+        },
       });
-      await pipeline(body, createWriteStream(target));
-      done += got;
-      if (got !== f.size) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: ${got} bytes downloaded, expected ${f.size}`, { file: shown });
-      const sha = hash.digest('hex');
+      done += got.bytes;
+      if (got.bytes !== f.size) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: ${got.bytes} bytes downloaded, expected ${f.size}`, { file: shown });
+      const sha = got.sha256;
       if (sha !== f.sha256) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: sha256 ${sha}, expected ${f.sha256}`, { file: shown });
     }
     const manifestPath = join(partial, MANIFEST_FILE);

@@ -12,8 +12,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 
-export type ProviderId = 'tensorrt' | 'cuda' | 'dml' | 'coreml' | 'cpu';
+export const PROVIDER_IDS = ['tensorrt', 'cuda', 'dml', 'coreml', 'cpu'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/**
+ * Which provider a session runs on and why the faster ones were passed over: what the episode
+ * log records. A schema, because it crosses the model worker's process boundary.
+ */
+export const ProviderReportSchema = z.object({ provider: z.enum(PROVIDER_IDS), reasons: z.array(z.string()) });
+export type ProviderReport = z.infer<typeof ProviderReportSchema>;
 
 export const PROVIDER_LABEL: Readonly<Record<ProviderId, string>> = {
   tensorrt: 'TensorRT',

@@ -12,18 +12,12 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ForesightError, isForesightError } from '../common/errors.ts';
-import { planProviders, probeProviders, PROVIDER_LABEL, threadCounts, type ProviderId, type ProviderProbe } from './providers.ts';
+import { planProviders, probeProviders, PROVIDER_LABEL, threadCounts, type ProviderId, type ProviderProbe, type ProviderReport } from './providers.ts';
 
-export type { ProviderId } from './providers.ts';
+export { ProviderReportSchema, type ProviderId, type ProviderReport } from './providers.ts';
 export type Tensor = ort.Tensor;
 export type Feeds = Record<string, ort.Tensor>;
 export type Fetches = Record<string, ort.Tensor>;
-
-/** Which provider a session runs on and why the faster ones were passed over: what the episode log records. */
-export interface ProviderReport {
-  provider: ProviderId;
-  reasons: string[];
-}
 
 export type WarmupType = 'float32' | 'int64' | 'int32' | 'uint8';
 

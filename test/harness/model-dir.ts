@@ -53,8 +53,11 @@ export interface FakeHub {
   close(): Promise<void>;
 }
 
-/** Serves `repos` ("owner/name@rev" → folder contents) at `/<owner>/<name>/resolve/<rev>/<path>`. */
-export async function startHub(repos: Record<string, Record<string, Buffer>>): Promise<FakeHub> {
+/**
+ * Serves `repos` ("owner/name@rev" → folder contents) at `/<owner>/<name>/resolve/<rev>/<path>`.
+ * A file named in `stallAfter` sends that many bytes of its body, then nothing (a stalled hub).
+ */
+export async function startHub(repos: Record<string, Record<string, Buffer>>, stallAfter: Record<string, number> = {}): Promise<FakeHub> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -65,14 +68,21 @@ export async function startHub(repos: Record<string, Record<string, Buffer>>): P
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Entry not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    const stall = stallAfter[m![3]!];
+    if (stall !== undefined) res.write(body.subarray(0, stall));
+    else res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

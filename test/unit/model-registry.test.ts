@@ -184,6 +184,21 @@ void describe('a model hub, only when asked', () => {
     }
   });
 
+  void it('a hub that stalls mid-file is given up on, naming the file, and leaves nothing', async () => {
+    const hub = await startHub({ 'acme/tiny@main': hubRepo() }, { 'rec.onnx': 20 });
+    try {
+      const dest = join(freshDir(), 'm');
+      await assert.rejects(downloadFromHub(parseHubSpec('hf:acme/tiny'), { dest, endpoint: hub.url, idleMs: 300 }), (e: unknown) => {
+        assert.ok(isForesightError(e, 'ENDPOINT_ERROR'), String(e));
+        assert.match(e.message, /The model hub sent nothing of rec\.onnx for 300 ms/);
+        return true;
+      });
+      assert.equal(existsSync(dest), false);
+    } finally {
+      await hub.close();
+    }
+  });
+
   void it('an unknown repo is NOT_FOUND; a dead network is ENDPOINT_ERROR that says what to do', async () => {
     const hub = await startHub({});
     try {
