@@ -24,10 +24,11 @@ function writeProject(version: string): void {
   writeFileSync(join(root, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
 }
 
-function install(ortInstall?: string): { status: number | null; out: string } {
+function install(ortInstall?: string, pathFirst?: string): { status: number | null; out: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, FORESIGHT_SKIP_APT: '1', npm_config_offline: 'true', npm_config_update_notifier: 'false' };
   delete env.ONNXRUNTIME_NODE_INSTALL;
   if (ortInstall !== undefined) env.ONNXRUNTIME_NODE_INSTALL = ortInstall;
+  if (pathFirst !== undefined) env.PATH = `${pathFirst}:${env.PATH ?? ''}`;
   const r = spawnSync('bash', [join(root, 'build', 'install.sh')], {
     env,
     encoding: 'utf8',
@@ -95,6 +96,23 @@ void describe('build/install.sh', () => {
     assert.match(readFileSync(STAMP(), 'utf8'), /onnxruntime-node-install cuda12,/);
     assert.match(install('cuda12').out, SKIPPED);
     assert.doesNotMatch(install().out, SKIPPED, 'back to the machine\'s own choice');
+  });
+
+  void it('with an NVIDIA GPU: the CUDA provider when nuget.org answers, else skip and say how to get it later', () => {
+    // The one fake here: a GPU (nvidia-smi as the driver prints it); nuget.org is really tried.
+    const bin = join(root, 'fake-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "GPU 0: NVIDIA GeForce RTX 4070 (UUID: GPU-0)"\n', { mode: 0o755 });
+    const r = install(undefined, bin);
+    assert.equal(r.status, 0, r.out);
+    const stamp = readFileSync(STAMP(), 'utf8');
+    if (/cannot be reached/.test(r.out)) {
+      assert.match(r.out, /NVIDIA GPU found \(GPU 0: NVIDIA GeForce RTX 4070 \(UUID: GPU-0\)\), but api\.nuget\.org cannot be reached: CPU provider only for now; later run ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+      assert.match(stamp, /onnxruntime-node-install skip,/);
+    } else {
+      assert.match(r.out, /NVIDIA GPU found \(GPU 0: NVIDIA GeForce RTX 4070 \(UUID: GPU-0\)\): installing the CUDA 12 and TensorRT providers/);
+      assert.match(stamp, /onnxruntime-node-install cuda12,/);
+    }
   });
 
   void it('reinstalls when the packages were built for another Node ABI, or the stamp is gone', () => {
