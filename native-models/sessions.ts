@@ -106,10 +106,8 @@ export class ModelSession {
     }
     if (this.#released) return Promise.reject(new ForesightError('INTERNAL', `The session of ${this.path} was closed`));
     this.#queued++;
-    let leftQueue = false;
     const turn = this.#tail.then(async () => {
       this.#queued--;
-      leftQueue = true;
       if (signal?.aborted) {
         this.stats.cancelled++;
         throw cancelled(signal);
@@ -127,11 +125,9 @@ export class ModelSession {
     this.#tail = turn.catch(() => undefined);
     if (signal === undefined) return turn;
     return new Promise<Fetches>((resolvePromise, reject) => {
-      const onAbort = () => {
-        // Answer the caller now; the queue itself moves on when the run (if started) ends.
-        reject(cancelled(signal));
-        if (!leftQueue) void turn.catch(() => undefined);
-      };
+      // Answer the caller now. A queued run then sees the aborted signal at its turn and is
+      // skipped; one already inside onnxruntime finishes and its result is dropped.
+      const onAbort = () => reject(cancelled(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       turn.then(
         (v) => {

@@ -115,6 +115,14 @@ void describe('build/install.sh', () => {
     }
   });
 
+  void it('npm commands in the project warn about no unknown config (the old .npmrc key did, on every npx call)', () => {
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync('npm', ['pkg', 'get', 'name'], { cwd: repo, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '"foresight"');
+    assert.doesNotMatch(r.stderr, /Unknown project config/);
+  });
+
   void it('reinstalls when the packages were built for another Node ABI, or the stamp is gone', () => {
     writeFileSync(STAMP(), readFileSync(STAMP(), 'utf8').replace(/node abi \d+/, 'node abi 1'));
     assert.doesNotMatch(install().out, SKIPPED);
