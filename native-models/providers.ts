@@ -93,7 +93,10 @@ export const ORT_PLUGIN = {
 /**
  * System libraries the CUDA 12 builds of onnxruntime's CUDA and TensorRT providers load, grouped
  * by what the user installs to get them (onnxruntime's CUDA requirements: CUDA 12.x, cuDNN 9.x,
- * TensorRT 10.x). libcuda.so.1 comes with the driver, not the toolkit.
+ * TensorRT 10.x). The CUDA provider links cudart, cublas, cublasLt, curand and the driver's
+ * libcuda.so.1 (onnxruntime's cmake/onnxruntime_providers_cuda.cmake); recent builds open cuDNN
+ * and cuFFT only when an operator needs them, but every convolution does (PP-OCR, ViTs' patch
+ * embedding), so a missing cuDNN is as fatal for our models as a missing cudart.
  */
 export const GPU_LIBRARY_GROUPS = [
   { sonames: ['libcuda.so.1'], remedy: 'install the NVIDIA driver for your GPU, or run on CPU', for: ['cuda', 'tensorrt'] },
