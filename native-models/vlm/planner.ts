@@ -37,6 +37,15 @@ export class OnnxPlanner implements Planner {
     this.directory = readVlmDirectory(parsed.dir, parsed.execution);
     this.model = basename(this.directory.dir);
     this.format = chooseFormat(this.model, parsed.format, opts.format);
+    if (parsed.format === undefined && opts.format === undefined && this.format === 'uitars-1.5' && this.directory.config.model_type === 'qwen2_vl') {
+      // A "UI-TARS" folder of a Qwen2-VL model is UI-TARS 1.0, which answers on a 0..1000 grid,
+      // not in the resized pixels UI-TARS-1.5's reader expects.
+      throw new ForesightError(
+        'BAD_INPUT',
+        `${this.directory.dir} holds a Qwen2-VL model named UI-TARS, i.e. UI-TARS 1.0, which Foresight does not plan with (no prompt asks for its format). ` +
+          'Use it as the grounder (--grounder onnx:<dir>) under a TraceR1 planner, or add ?format=tracer1 to plan with it anyway.',
+      );
+    }
     const template = livePrompt(this.format);
     if (!template) {
       const live = FORECAST_FORMATS.filter((f) => livePrompt(f) !== undefined);

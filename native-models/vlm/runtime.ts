@@ -29,6 +29,10 @@ export interface GenerationResult {
   text: string;
   promptTokens: number;
   newTokens: number;
+  /** Chat template, tokenizer and image processor, in ms. */
+  preprocessMs: number;
+  /** Prefill, decoding and detokenizing, in ms. */
+  generateMs: number;
 }
 
 /** The pieces of the library's processor and model this module uses, typed at this one boundary. */
@@ -148,11 +152,13 @@ export class LoadedVlm {
 
   async generate(messages: ChatMessage[], observation: Observation, maxNewTokens: number, signal: AbortSignal): Promise<GenerationResult> {
     if (signal.aborted) throw stopped();
+    const t0 = performance.now();
     const prompt = this.processor.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false });
     const inputs = await this.processor(prompt, observationImage(observation.raw));
     const ids = inputs.input_ids;
     if (!(ids instanceof Tensor)) throw new ForesightError('INTERNAL', 'The processor returned no input_ids');
     const promptTokens = ids.dims.at(-1) ?? 0;
+    const t1 = performance.now();
     const out = await this.model.generate({
       ...inputs,
       max_new_tokens: maxNewTokens,
@@ -163,7 +169,7 @@ export class LoadedVlm {
     if (!(out instanceof Tensor)) throw new ForesightError('INTERNAL', 'Generation returned no token ids');
     const generated = out.slice(null, [promptTokens, out.dims.at(-1) ?? promptTokens]);
     const text = this.processor.batch_decode(generated, { skip_special_tokens: true })[0] ?? '';
-    return { text, promptTokens, newTokens: generated.dims.at(-1) ?? 0 };
+    return { text, promptTokens, newTokens: generated.dims.at(-1) ?? 0, preprocessMs: t1 - t0, generateMs: performance.now() - t1 };
   }
 
   async dispose(): Promise<void> {

@@ -3,6 +3,8 @@
  * (cpu, cuda, dml, coreml, webgpu), `dtype` (which export of each graph: fp32, fp16, q8, q4,
  * q4f16, …), `max_new_tokens`, and for a planner `format`, for a grounder `convention`.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { ForesightError } from '../../common/errors.ts';
 import { DEVICES, DTYPES, type Device, type Dtype, type ExecutionRequest } from './model-dir.ts';
 
@@ -20,7 +22,9 @@ export function parseOnnxSpec(spec: string, role: 'planner' | 'grounder'): OnnxS
   if (!spec.startsWith('onnx:')) throw new ForesightError('BAD_INPUT', `"${spec}" is not a local model spec: ${USAGE}`);
   const rest = spec.slice('onnx:'.length);
   const q = rest.indexOf('?');
-  const dir = q < 0 ? rest : rest.slice(0, q);
+  // The shell expands ~ only at the start of a word, never after "onnx:".
+  const raw = q < 0 ? rest : rest.slice(0, q);
+  const dir = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw;
   if (!dir) throw new ForesightError('BAD_INPUT', `"${spec}" names no model directory: ${USAGE}`);
   const options = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
   const known = ['device', 'dtype', 'max_new_tokens', role === 'planner' ? 'format' : 'convention'];

@@ -178,3 +178,13 @@ test('as a grounder (Qwen2.5-VL: pixels of the resized image) its point lands in
     (e) => isForesightError(e, 'BAD_INPUT'),
   );
 });
+
+test('the format follows the folder name as for endpoints, but a Qwen2-VL "UI-TARS" folder (UI-TARS 1.0) is not planned with as UI-TARS-1.5', () => {
+  const uitars10 = variant('UI-TARS-2B-SFT', () => undefined);
+  assert.throws(() => createPlannerBackend(`onnx:${uitars10}`), (e) => isForesightError(e, 'BAD_INPUT') && /UI-TARS 1\.0/.test(e.message) && /--grounder onnx:<dir>/.test(e.message));
+  assert.equal(createPlannerBackend(`onnx:${uitars10}?format=tracer1`).format, 'tracer1');
+  const uitars15 = buildTinyVlm({ family: 'qwen2_5_vl', answers: ['x'], dir: join(root, 'UI-TARS-1.5-7B') });
+  assert.equal(createPlannerBackend(`onnx:${uitars15}`).format, 'uitars-1.5');
+  // As the grounder, UI-TARS 1.0 (Qwen2-VL) answers on the 0..1000 grid.
+  assert.equal((createGrounderBackend(`onnx:${uitars10}`) as OnnxGrounder).convention, 'uitars');
+});
