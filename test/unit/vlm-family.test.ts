@@ -19,6 +19,7 @@ import { createGrounderBackend, createPlannerBackend } from '../../native-models
 import { detectFamily, SUPPORTED_MODEL_TYPES } from '../../native-models/vlm/family.ts';
 import { OnnxGrounder } from '../../native-models/vlm/grounder.ts';
 import { readVlmDirectory } from '../../native-models/vlm/model-dir.ts';
+import { verifyVlmDirectory } from '../../native-models/vlm/index.ts';
 import { OnnxPlanner } from '../../native-models/vlm/planner.ts';
 import { buildTinyVlm } from '../harness/tiny-vlm.ts';
 
@@ -190,4 +191,11 @@ test('the format follows the folder name as for endpoints, but a Qwen2-VL "UI-TA
   assert.equal(createPlannerBackend(`onnx:${uitars15}`).format, 'uitars-1.5');
   // As the grounder, UI-TARS 1.0 (Qwen2-VL) answers on the 0..1000 grid.
   assert.equal((createGrounderBackend(`onnx:${uitars10}`) as OnnxGrounder).convention, 'uitars');
+});
+
+test('verifyVlmDirectory loads a directory as a run would and says which family and provider', async () => {
+  const v = await verifyVlmDirectory(planDir);
+  assert.deepEqual([v.modelType, v.family, v.execution.device], ['qwen2_vl', 'Qwen2-VL / Qwen2.5-VL / Qwen3-VL', 'cpu']);
+  const renamed = buildTinyVlm({ answers: ['x'], rename: ['embed_tokens:input_ids:ids'] });
+  await assert.rejects(verifyVlmDirectory(renamed), (e) => isForesightError(e, 'MODEL_INVALID') && e.message.includes('onnx/embed_tokens.onnx has no input "input_ids"'));
 });
