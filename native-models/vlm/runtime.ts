@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
 import type { Observation, RawImage } from '../../common/ports.ts';
 import type { ChatMessage, GraphSpec } from './family.ts';
-import { DTYPE_SUFFIX, type VlmDirectory } from './model-dir.ts';
+import { DTYPE_SUFFIX, type Device, type VlmDirectory } from './model-dir.ts';
 
 // Local files only: a model directory is never completed from the network, and nothing is
 // written to a download cache.
@@ -104,6 +104,15 @@ export function checkGraphInputs(d: VlmDirectory, sessions: Record<string, Sessi
   }
 }
 
+/** What makes each provider available (README, "Local vision-language models"). */
+const PROVIDER_HINT: Record<Device, string> = {
+  cpu: 'the CPU provider is built in',
+  cuda: 'CUDA needs Linux x64 with CUDA 12 and cuDNN 9, and its provider files: npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12',
+  dml: 'DirectML runs on Windows only',
+  coreml: 'CoreML runs on macOS only',
+  webgpu: 'WebGPU needs a GPU and its driver (Vulkan on Linux)',
+};
+
 /** The library's and onnxruntime's errors while loading, said in words a user can act on. */
 function loadError(d: VlmDirectory, e: unknown): ForesightError {
   if (isForesightError(e)) return e;
@@ -111,7 +120,7 @@ function loadError(d: VlmDirectory, e: unknown): ForesightError {
   if (d.execution.device !== 'cpu' && /provider|cuda|dml|coreml|webgpu|device/i.test(message)) {
     return new ForesightError(
       'PROVIDER_UNAVAILABLE',
-      `${d.dir}: the ${d.execution.device} execution provider cannot run here (${message.slice(0, 300)}); use ?device=cpu, or install onnxruntime-node with that provider (README)`,
+      `${d.dir}: the ${d.execution.device} execution provider cannot run here (${message.slice(0, 300)}); ${PROVIDER_HINT[d.execution.device]}, or use ?device=cpu`,
       { reason: message.slice(0, 2000), device: d.execution.device },
       { cause: e },
     );

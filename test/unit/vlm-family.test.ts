@@ -199,3 +199,15 @@ test('verifyVlmDirectory loads a directory as a run would and says which family 
   const renamed = buildTinyVlm({ answers: ['x'], rename: ['embed_tokens:input_ids:ids'] });
   await assert.rejects(verifyVlmDirectory(renamed), (e) => isForesightError(e, 'MODEL_INVALID') && e.message.includes('onnx/embed_tokens.onnx has no input "input_ids"'));
 });
+
+test('a GPU provider this machine lacks is PROVIDER_UNAVAILABLE with the reason and what to install', async () => {
+  try {
+    const v = await verifyVlmDirectory(planDir, { device: 'cuda' });
+    assert.equal(v.execution.device, 'cuda'); // a machine with CUDA: the model runs there
+  } catch (e) {
+    assert.ok(isForesightError(e, 'PROVIDER_UNAVAILABLE'), String(e));
+    assert.match(e.message, /the cuda execution provider cannot run here/);
+    assert.match(e.message, /--onnxruntime-node-install=cuda12/);
+    assert.equal(typeof e.details?.reason, 'string');
+  }
+});
