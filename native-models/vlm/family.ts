@@ -48,12 +48,22 @@ export interface ChatMessage {
   content: string | ({ type: 'image' } | { type: 'text'; text: string })[];
 }
 
+/** The library's processor classes a family may name (runtime.ts maps the names to the classes). */
+export const PROCESSOR_NAMES = ['Qwen2VLProcessor', 'Qwen2_5_VLProcessor', 'Qwen3VLProcessor'] as const;
+export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
+
 export interface VlmFamily {
   /** Shown in messages and README, e.g. "Qwen2-VL / Qwen2.5-VL / Qwen3-VL". */
   label: string;
   /** config.json `model_type` values of the family. */
   modelTypes: readonly string[];
   graphs(config: ModelConfig): GraphSpec[];
+  /**
+   * The library's processor for a model type: named here rather than left to
+   * preprocessor_config.json's `processor_class`, which some exports leave out (the library then
+   * builds a processor without tokenizer or chat template).
+   */
+  processor(modelType: string): ProcessorName;
   /** How the family's models write a point when asked for one. */
   groundingConvention(modelType: string): GroundingConvention;
   /** The size maths of the family's image processor, to read a point in pixels of the resized image. */

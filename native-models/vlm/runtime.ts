@@ -7,8 +7,10 @@
  */
 import {
   AutoModelForImageTextToText,
-  AutoProcessor,
   env,
+  Qwen2_5_VLProcessor,
+  Qwen2VLProcessor,
+  Qwen3VLProcessor,
   RawImage as LibraryImage,
   StoppingCriteria,
   Tensor,
@@ -16,7 +18,7 @@ import {
 import { join } from 'node:path';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
 import type { Observation, RawImage } from '../../common/ports.ts';
-import type { ChatMessage, GraphSpec } from './family.ts';
+import type { ChatMessage, GraphSpec, ProcessorName } from './family.ts';
 import { DTYPE_SUFFIX, type Device, type VlmDirectory } from './model-dir.ts';
 
 // Local files only: a model directory is never completed from the network, and nothing is
@@ -49,6 +51,12 @@ interface Model {
   generate(args: Record<string, unknown>): Promise<unknown>;
   dispose(): Promise<unknown>;
 }
+
+const PROCESSORS: Record<ProcessorName, { from_pretrained(dir: string, options: { local_files_only: boolean }): Promise<unknown> }> = {
+  Qwen2VLProcessor,
+  Qwen2_5_VLProcessor,
+  Qwen3VLProcessor,
+};
 
 /** Stops generation between two tokens once the signal aborts. */
 class AbortCriteria extends StoppingCriteria {
@@ -144,7 +152,7 @@ export class LoadedVlm {
     let model: Model;
     try {
       [processor, model] = await Promise.all([
-        AutoProcessor.from_pretrained(d.dir, { local_files_only: true }) as Promise<unknown> as Promise<Processor>,
+        PROCESSORS[d.family.processor(d.config.model_type)].from_pretrained(d.dir, { local_files_only: true }) as Promise<Processor>,
         AutoModelForImageTextToText.from_pretrained(d.dir, options) as Promise<unknown> as Promise<Model>,
       ]);
     } catch (e) {

@@ -211,3 +211,13 @@ test('a GPU provider this machine lacks is PROVIDER_UNAVAILABLE with the reason 
     assert.equal(typeof e.details?.reason, 'string');
   }
 });
+
+test("an export whose preprocessor_config.json names no processor_class still gets its family's processor", async () => {
+  const dir = variant('no-processor-class', (d) => {
+    const path = join(d, 'preprocessor_config.json');
+    const { processor_class: _dropped, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify(rest));
+  });
+  const reply = await createPlannerBackend(`onnx:${dir}`).plan(request([]), new AbortController().signal);
+  assert.equal(reply.raw, first);
+});

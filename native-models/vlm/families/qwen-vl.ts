@@ -30,6 +30,10 @@ export const qwenVl: VlmFamily = {
     ];
   },
 
+  processor(modelType: string) {
+    return modelType === 'qwen2_vl' ? 'Qwen2VLProcessor' : modelType === 'qwen2_5_vl' ? 'Qwen2_5_VLProcessor' : 'Qwen3VLProcessor';
+  },
+
   groundingConvention(modelType: string) {
     // Qwen2.5-VL answers in pixels of its resized image; Qwen2-VL (UI-TARS 1.0) and Qwen3-VL on a 0..1000 grid.
     return modelType === 'qwen2_5_vl' ? 'qwen25vl' : 'uitars';
