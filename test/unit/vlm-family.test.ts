@@ -221,3 +221,15 @@ test("an export whose preprocessor_config.json names no processor_class still ge
   const reply = await createPlannerBackend(`onnx:${dir}`).plan(request([]), new AbortController().signal);
   assert.equal(reply.raw, first);
 });
+
+test('as a grounder, a Qwen2-VL model (UI-TARS 1.0) answers on the 0..1000 grid', async () => {
+  // (187.5, 300) of 1000 is (60, 60) of the 320x200 frame: the white square's centre.
+  const dir = buildTinyVlm({ answers: ["Action: click(start_box='(187.5,300)')"] });
+  const grounder = createGrounderBackend(`onnx:${dir}`) as OnnxGrounder;
+  assert.equal(grounder.convention, 'uitars');
+  const g = await grounder.ground(
+    { action: actionSchema.parse({ action_type: 'click', step_instruction: 'click the white square' }), observation: observation() },
+    new AbortController().signal,
+  );
+  assert.deepEqual([g.point.x, g.point.y], [60, 60]);
+});
