@@ -10,6 +10,8 @@
 import type { Grounder, Planner } from '../common/ports.ts';
 import { createGrounder, GROUNDER_FORMS, type GrounderOptions } from '../main/grounders/index.ts';
 import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
+import { OnnxGrounder } from './vlm/grounder.ts';
+import { OnnxPlanner } from './vlm/planner.ts';
 
 export type BackendOptions = PlannerOptions & GrounderOptions;
 
@@ -21,13 +23,21 @@ interface LocalBackend<T> {
 }
 
 const LOCAL_PLANNERS: LocalBackend<Planner>[] = [
-  // onnx:<model-dir> — a local VLM (issue 11)
+  {
+    prefix: 'onnx',
+    form: 'onnx:<model-dir>[?device=cpu|cuda&dtype=…&format=tracer1|uitars-1.5] (a local VLM: Qwen2-VL, Qwen2.5-VL, Qwen3-VL)',
+    make: (spec, opts) => new OnnxPlanner(spec, opts.format !== undefined ? { format: opts.format } : {}),
+  },
 ];
 
 const LOCAL_GROUNDERS: LocalBackend<Grounder>[] = [
   // ocr:paddle — PP-OCRv4 on onnxruntime (issue 10)
 
-  // onnx:<model-dir> — a local VLM asked for a point (issue 11)
+  {
+    prefix: 'onnx',
+    form: 'onnx:<model-dir>[?device=cpu|cuda&dtype=…&convention=uitars|qwen25vl] (a local VLM asked for a point)',
+    make: (spec) => new OnnxGrounder(spec),
+  },
 
   // som:<detector-dir> — Set-of-Marks (issue 11)
 ];

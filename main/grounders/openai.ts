@@ -109,6 +109,80 @@ export function parseGroundingAnswer(raw: string): ParsedPoints | undefined {
 
 // ---------------------------------------------------------------- the grounder
 
+/**
+ * The question a grounding model is asked for one step, in the convention it answers in. Shared by
+ * every grounder that asks a VLM for a point (the endpoint one here, the local ones of native-models).
+ */
+export function groundingPrompt(convention: GroundingConvention, action: Action): string {
+  const drag = action.action_type === 'drag';
+  const task = action.step_instruction;
+  if (convention === 'uitars') {
+    return drag
+      ? `Output only the start and end coordinates, as drag(start_box='(x1,y1)', end_box='(x2,y2)'). What should be dragged where for the following task: ${task}`
+      : `Output only the coordinate of one point in your response. What element matches the following task: ${task}`;
+  }
+  return drag
+    ? `Locate where this drag starts and ends: ${task}\nAnswer with JSON only: [{"point_2d": [x1, y1], "label": "start"}, {"point_2d": [x2, y2], "label": "end"}]`
+    : `Locate the element to act on for this step: ${task}\nAnswer with JSON only: {"point_2d": [x, y]}`;
+}
+
+/**
+ * A model's point — 0..1000 of the image (`uitars`), or pixels of the image as the model's
+ * processor resized it (`qwen25vl`) — in screenshot pixels of the observation. A point outside the
+ * convention's range (2 % slack) is a PARSE_ERROR that names the other convention.
+ */
+export function modelPointToScreenshot(
+  p: Point,
+  convention: GroundingConvention,
+  observation: Observation,
+  resize: SmartResizeOptions,
+  raw: string,
+): SpacePoint {
+  const { imageWidth, imageHeight } = observation.geometry;
+  const range =
+    convention === 'uitars' ? { width: 1000, height: 1000 } : smartResize({ width: imageWidth, height: imageHeight }, resize);
+  const slack = 0.02;
+  if (p.x < -slack * range.width || p.y < -slack * range.height || p.x > (1 + slack) * range.width || p.y > (1 + slack) * range.height) {
+    const other = convention === 'uitars' ? 'qwen25vl' : 'uitars';
+    throw new ForesightError(
+      'PARSE_ERROR',
+      `The model's point (${p.x}, ${p.y}) lies outside its ${range.width}x${range.height} coordinate range ` +
+        `(convention ${convention}); if the model uses the other convention, add ?convention=${other} to the grounder spec`,
+      { raw: raw.slice(0, 2000), point: { x: p.x, y: p.y } },
+    );
+  }
+  const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+  const norm: SpacePoint = { space: 'norm1', x: clamp(p.x, range.width) / range.width, y: clamp(p.y, range.height) / range.height };
+  const s = convertPoint(norm, 'screenshot', observation.geometry);
+  // A point on the far edge (x = 1000) would be one pixel off the image.
+  return { space: 'screenshot', x: Math.min(s.x, imageWidth - 0.5), y: Math.min(s.y, imageHeight - 0.5) };
+}
+
+/**
+ * The point (and a drag's end) of a grounding model's answer, in screenshot pixels; PARSE_ERROR
+ * when the answer holds none. A drag without a second point keeps the planner's own end point.
+ */
+export function answerPoints(
+  raw: string,
+  action: Action,
+  observation: Observation,
+  convention: GroundingConvention,
+  resize: SmartResizeOptions,
+): { point: SpacePoint; endPoint?: SpacePoint } {
+  const parsed = parseGroundingAnswer(raw);
+  if (!parsed) {
+    throw new ForesightError('PARSE_ERROR', `The grounding model answered without a point: ${JSON.stringify(raw.slice(0, 300))}`, {
+      raw: raw.slice(0, 2000),
+    });
+  }
+  const [first, second] = parsed.points;
+  const point = modelPointToScreenshot(first!, convention, observation, resize, raw);
+  if (action.action_type !== 'drag') return { point };
+  if (second) return { point, endPoint: modelPointToScreenshot(second, convention, observation, resize, raw) };
+  if (action.end_point) return { point, endPoint: { ...convertPoint(action.end_point, 'screenshot', observation.geometry), space: 'screenshot' } };
+  throw new ForesightError('PARSE_ERROR', `The grounding model gave no end point for the drag: ${JSON.stringify(raw.slice(0, 300))}`, { raw });
+}
+
 function guessConvention(model: string): GroundingConvention {
   // UI-TARS-1.5 is a Qwen2.5-VL fine-tune and answers in resized pixels; UI-TARS 1.0 in 0..1000.
   return /qwen2[._-]?5[._-]?vl|ui-?tars-?1[._-]?5/i.test(model) ? 'qwen25vl' : 'uitars';
@@ -155,16 +229,7 @@ export class OpenAIGrounder implements Grounder {
   }
 
   prompt(action: Action): string {
-    const drag = action.action_type === 'drag';
-    const task = action.step_instruction;
-    if (this.convention === 'uitars') {
-      return drag
-        ? `Output only the start and end coordinates, as drag(start_box='(x1,y1)', end_box='(x2,y2)'). What should be dragged where for the following task: ${task}`
-        : `Output only the coordinate of one point in your response. What element matches the following task: ${task}`;
-    }
-    return drag
-      ? `Locate where this drag starts and ends: ${task}\nAnswer with JSON only: [{"point_2d": [x1, y1], "label": "start"}, {"point_2d": [x2, y2], "label": "end"}]`
-      : `Locate the element to act on for this step: ${task}\nAnswer with JSON only: {"point_2d": [x, y]}`;
+    return groundingPrompt(this.convention, action);
   }
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
@@ -192,20 +257,7 @@ export class OpenAIGrounder implements Grounder {
       signal,
     );
     const raw = answer.content;
-    const parsed = parseGroundingAnswer(raw);
-    if (!parsed) {
-      throw new ForesightError('PARSE_ERROR', `The grounding model answered without a point: ${JSON.stringify(raw.slice(0, 300))}`, {
-        raw: raw.slice(0, 2000),
-      });
-    }
-    const [first, second] = parsed.points;
-    const point = this.toScreenshot(first!, observation, raw);
-    let endPoint: SpacePoint | undefined;
-    if (action.action_type === 'drag') {
-      if (second) endPoint = this.toScreenshot(second, observation, raw);
-      else if (action.end_point) endPoint = { ...convertPoint(action.end_point, 'screenshot', observation.geometry), space: 'screenshot' };
-      else throw new ForesightError('PARSE_ERROR', `The grounding model gave no end point for the drag: ${JSON.stringify(raw.slice(0, 300))}`, { raw });
-    }
+    const { point, endPoint } = answerPoints(raw, action, observation, this.convention, this.resize);
     return {
       point,
       ...(endPoint ? { endPoint } : {}),
@@ -215,27 +267,5 @@ export class OpenAIGrounder implements Grounder {
       detail: raw.trim().slice(0, 500),
       latencyMs: performance.now() - t0,
     };
-  }
-
-  /** The model's point (0..1000, or pixels of the smart-resized image) in screenshot pixels. */
-  private toScreenshot(p: Point, observation: Observation, raw: string): SpacePoint {
-    const { imageWidth, imageHeight } = observation.geometry;
-    const range =
-      this.convention === 'uitars' ? { width: 1000, height: 1000 } : smartResize({ width: imageWidth, height: imageHeight }, this.resize);
-    const slack = 0.02;
-    if (p.x < -slack * range.width || p.y < -slack * range.height || p.x > (1 + slack) * range.width || p.y > (1 + slack) * range.height) {
-      const other = this.convention === 'uitars' ? 'qwen25vl' : 'uitars';
-      throw new ForesightError(
-        'PARSE_ERROR',
-        `The model's point (${p.x}, ${p.y}) lies outside its ${range.width}x${range.height} coordinate range ` +
-          `(convention ${this.convention}); if the model uses the other convention, add ?convention=${other} to the grounder spec`,
-        { raw: raw.slice(0, 2000), point: { x: p.x, y: p.y } },
-      );
-    }
-    const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
-    const norm: SpacePoint = { space: 'norm1', x: clamp(p.x, range.width) / range.width, y: clamp(p.y, range.height) / range.height };
-    const s = convertPoint(norm, 'screenshot', observation.geometry);
-    // A point on the far edge (x = 1000) would be one pixel off the image.
-    return { space: 'screenshot', x: Math.min(s.x, imageWidth - 0.5), y: Math.min(s.y, imageHeight - 0.5) };
   }
 }

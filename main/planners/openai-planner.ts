@@ -26,7 +26,8 @@ export interface OpenAIPlannerOptions {
   temperature?: number;
 }
 
-function chooseFormat(model: string, fromSpec: string | undefined, fromOpts: ForecastFormat | undefined): ForecastFormat {
+/** The format a planner answers in: the caller's, the spec's `?format=`, or guessed from the model's name. */
+export function chooseFormat(model: string, fromSpec: string | undefined, fromOpts: ForecastFormat | undefined): ForecastFormat {
   const f = fromOpts ?? fromSpec;
   if (f !== undefined) {
     if (!(FORECAST_FORMATS as readonly string[]).includes(f)) {
@@ -38,7 +39,7 @@ function chooseFormat(model: string, fromSpec: string | undefined, fromOpts: For
 }
 
 /** The prompt template a format's contract names, if any. */
-function livePrompt(format: ForecastFormat): PromptTemplate | undefined {
+export function livePrompt(format: ForecastFormat): PromptTemplate | undefined {
   const id = modelFormat(format).prompt.template;
   return id === undefined ? undefined : TEMPLATES[id];
 }
