@@ -10,6 +10,7 @@
 import type { Grounder, Planner } from '../common/ports.ts';
 import { createGrounder, GROUNDER_FORMS, type GrounderOptions } from '../main/grounders/index.ts';
 import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
+import { createSomGrounder } from './som/grounder.ts';
 
 export type BackendOptions = PlannerOptions & GrounderOptions;
 
@@ -29,7 +30,11 @@ const LOCAL_GROUNDERS: LocalBackend<Grounder>[] = [
 
   // onnx:<model-dir> — a local VLM asked for a point (issue 11)
 
-  // som:<detector-dir> — Set-of-Marks (issue 11)
+  {
+    prefix: 'som',
+    form: 'som:<detector-dir>[?ocr=off] (Set-of-Marks: a YOLO element detector plus OCR number the elements; the planner names "mark 12")',
+    make: (spec) => createSomGrounder(spec),
+  },
 ];
 
 const matches = (spec: string, prefix: string) => spec === prefix || spec.startsWith(`${prefix}:`);
