@@ -12,7 +12,7 @@
 import sharp from 'sharp';
 import type { Mark } from '../../common/ports.ts';
 
-export const MARK_COLOURS = ['#e6194b', '#1f78ff', '#12a150', '#f58231', '#911eb4', '#d6139d', '#008080', '#9a6324'] as const;
+export const MARK_COLOURS = ['#e6194b', '#1f78ff', '#12a150', '#f58231', '#a347ff', '#e0169f', '#00a0a0', '#c08000'] as const;
 
 export function markColour(id: number): string {
   return MARK_COLOURS[(id - 1) % MARK_COLOURS.length]!;
