@@ -59,6 +59,7 @@ interface TextPiece {
 /**
  * OCR lines cut into pieces where the gap between two words is wider than `wordGap` line
  * heights: "File  Edit  Search" read as one line are three menu items, "Save As…" stays one.
+ * Pieces in the same place (more than half of the smaller one covered) are one.
  */
 export function textPieces(lines: readonly TextLine[], opts: MarkOptions = {}): TextPiece[] {
   const o = { ...DEFAULTS, ...opts };
@@ -88,7 +89,13 @@ export function textPieces(lines: readonly TextLine[], opts: MarkOptions = {}): 
     }
     flush();
   }
-  return pieces;
+  // OCR's two passes may both read a label, in slightly different boxes: one piece per place,
+  // the more confident reading.
+  const kept: TextPiece[] = [];
+  for (const p of [...pieces].sort((a, b) => b.confidence - a.confidence)) {
+    if (!kept.some((k) => intersection(k.box, p.box) > 0.5 * Math.min(area(k.box), area(p.box)))) kept.push(p);
+  }
+  return kept;
 }
 
 interface Draft {

@@ -265,13 +265,14 @@ void describe('marks: detector boxes and OCR text', () => {
     assert.deepEqual(marks[3]!.box, { x: 300, y: 100, width: 100, height: 40 }, 'the merged mark is the button\'s box');
   });
 
-  test('near-identical boxes merge; a menu bar read as one line is one mark per item; a huge box takes no text; noise is left out', () => {
+  test('near-identical boxes merge; a menu bar read as one line is one mark per item; a label read twice is one; a huge box takes no text; noise is left out', () => {
     const marks = buildMarks(
       [det(10, 10, 50, 30), det(0, 0, 800, 600, 0.5)],
       [
         line(word('File', 12, 12, 48, 28)), // IoU with the first box ≈ 0.72
         line(word('Edit', 80, 12, 110, 28), word('Search', 135, 12, 190, 28), word('View', 215, 12, 250, 28)),
         line(word('|', 400, 400, 403, 420, 95), word('~~', 500, 400, 520, 420, 20)),
+        line(word('Edit', 81, 13, 111, 29, 80)), // the other OCR pass's reading of Edit
       ],
       { width: 800, height: 600 },
     );
