@@ -7,6 +7,7 @@
  * the marks' text (text-match.ts) and give the centre of the mark that carries it — the whole
  * button rather than only its label when the label lies inside a detected element.
  */
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { needsPoint } from '../../common/actions.ts';
 import { convertPoint, type Rect } from '../../common/coords.ts';
@@ -72,7 +73,9 @@ export function parseSomSpec(spec: string): { dir: string; ocr: boolean } {
   const ocr = params.get('ocr');
   if (ocr !== null && ocr !== 'on' && ocr !== 'off') throw new ForesightError('BAD_INPUT', `?ocr= takes on or off, not "${ocr}" (in "${spec}")`);
   if (!path) throw new ForesightError('BAD_INPUT', `The grounder spec "${spec}" names no directory: write som:<detector-dir>`);
-  return { dir: resolve(path), ocr: ocr !== 'off' };
+  // The shell expands ~ only at the start of a word, not after "som:".
+  const expanded = path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+  return { dir: resolve(expanded), ocr: ocr !== 'off' };
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
