@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Action } from '../../common/actions.ts';
@@ -22,7 +22,7 @@ import { OpenAIPlanner } from '../../main/planners/openai-planner.ts';
 import { createGrounderBackend } from '../../native-models/backends.ts';
 import { decodeCandidates, nonMaxSuppression, type Candidate } from '../../native-models/som/boxes.ts';
 import { ElementDetector } from '../../native-models/som/detector.ts';
-import { SomGrounder, type TextReader } from '../../native-models/som/grounder.ts';
+import { parseSomSpec, SomGrounder, type TextReader } from '../../native-models/som/grounder.ts';
 import { letterboxGeometry, letterboxTensor, toScreenshot } from '../../native-models/som/letterbox.ts';
 import { buildMarks, markRefs } from '../../native-models/som/marks.ts';
 import { markColour } from '../../native-models/som/overlay.ts';
@@ -481,6 +481,19 @@ void describe('refusals', () => {
     assert.throws(() => new SomGrounder(detr), (e: unknown) => isForesightError(e, 'MODEL_INVALID') && /family "detr" are not supported; supported: yolo/.test(e.message));
     const badLayout = makeDetector(freshDir(), { ...base, manifest: { output: { name: 'output0', layout: 'ssd' } } });
     assert.throws(() => new SomGrounder(badLayout), /output\.layout/);
+  });
+
+  test('the spec: som:<dir>[?ocr=off]; anything else is BAD_INPUT saying what to write', () => {
+    const dir = makeDetector(freshDir(), base);
+    const g = createGrounderBackend(`som:${dir}`);
+    assert.ok(g instanceof SomGrounder);
+    assert.equal(g.id, `som:${dir}`);
+    assert.deepEqual(parseSomSpec(`som:${dir}?ocr=off`), { dir, ocr: false });
+    assert.deepEqual(parseSomSpec('som:~/models/icon_detect'), { dir: join(homedir(), 'models/icon_detect'), ocr: true });
+    assert.deepEqual(parseSomSpec('som:/models/what?not'), { dir: '/models/what?not', ocr: true }, 'a ? that starts no option is part of the path');
+    assert.throws(() => parseSomSpec('som:/m?ocr=maybe'), (e: unknown) => isForesightError(e, 'BAD_INPUT') && /\?ocr= takes on or off, not "maybe"/.test(e.message));
+    assert.throws(() => parseSomSpec('som:/m?iou=0.3'), /Unknown option "iou".*takes \?ocr=off only/);
+    assert.throws(() => parseSomSpec('som:'), /names no directory: write som:<detector-dir>/);
   });
 
   test('a file that is not the one the manifest lists, or is missing', () => {
