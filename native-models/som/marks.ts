@@ -21,9 +21,19 @@ export interface MarkOptions {
   minWordConfidence?: number;
   /** Words further apart than this many line heights are separate pieces (the items of a menu bar). */
   wordGap?: number;
+  /** A text-only mark's box is the text's grown by this many pixels, so its outline does not cover the letters. */
+  textPadding?: number;
 }
 
-const DEFAULTS: Required<MarkOptions> = { inside: 0.7, iou: 0.5, maxContainerShare: 0.25, minWordConfidence: 40, wordGap: 0.8 };
+const DEFAULTS: Required<MarkOptions> = { inside: 0.7, iou: 0.5, maxContainerShare: 0.25, minWordConfidence: 40, wordGap: 0.8, textPadding: 3 };
+
+function padded(r: Rect, by: number, size: { width: number; height: number }): Rect {
+  const x0 = Math.max(0, r.x - by);
+  const y0 = Math.max(0, r.y - by);
+  const x1 = Math.min(size.width, r.x + r.width + by);
+  const y1 = Math.min(size.height, r.y + r.height + by);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
 
 function area(r: Rect): number {
   return Math.max(0, r.width) * Math.max(0, r.height);
@@ -133,7 +143,7 @@ export function buildMarks(detections: readonly Detection[], lines: readonly Tex
       if (holds && (!home || area(d.box) < area(home.box))) home = d;
     }
     if (home) home.texts.push(piece);
-    else drafts.push({ box: piece.box, texts: [piece] });
+    else drafts.push({ box: padded(piece.box, o.textPadding, size), texts: [piece] });
   }
   return readingOrder(drafts).map((d, i): Mark => {
     const text = readingOrder(d.texts.map((t) => ({ ...t })))

@@ -263,6 +263,7 @@ void describe('marks: detector boxes and OCR text', () => {
       ],
     );
     assert.deepEqual(marks[3]!.box, { x: 300, y: 100, width: 100, height: 40 }, 'the merged mark is the button\'s box');
+    assert.deepEqual(marks[1]!.box, { x: 17, y: 57, width: 56, height: 21 }, 'a text mark is its text grown by 3 px, so the outline leaves the letters free');
   });
 
   test('near-identical boxes merge; a menu bar read as one line is one mark per item; a label read twice is one; a huge box takes no text; noise is left out', () => {
