@@ -126,3 +126,16 @@ export class ElementDetector {
     await this.session.release();
   }
 }
+
+/**
+ * Whether an element-detector directory can run here, for `foresight models add` and `doctor`
+ * (h/registry): the manifest, the files' sha256 and the graph against the manifest, through a
+ * real session that is closed again. Throws MODEL_INVALID saying what is wrong.
+ */
+export async function checkElementDetector(dir: string): Promise<{ dir: string; name?: string; inputSize: number; layout: string; classes?: string[]; provider: 'cpu' }> {
+  const det = await ElementDetector.open(dir);
+  await det.close();
+  const m = det.manifest;
+  // onnxruntime-node's sessions run on its bundled CPU provider unless told otherwise.
+  return { dir, ...(m.name ? { name: m.name } : {}), inputSize: m.input.size, layout: m.output.layout, ...(m.classes ? { classes: m.classes } : {}), provider: 'cpu' };
+}

@@ -21,7 +21,7 @@ import type { TextLine } from '../../main/grounders/text-match.ts';
 import { OpenAIPlanner } from '../../main/planners/openai-planner.ts';
 import { createGrounderBackend } from '../../native-models/backends.ts';
 import { decodeCandidates, nonMaxSuppression, type Candidate } from '../../native-models/som/boxes.ts';
-import { ElementDetector } from '../../native-models/som/detector.ts';
+import { checkElementDetector, ElementDetector } from '../../native-models/som/detector.ts';
 import { parseSomSpec, SomGrounder, type TextReader } from '../../native-models/som/grounder.ts';
 import { letterboxGeometry, letterboxTensor, toScreenshot } from '../../native-models/som/letterbox.ts';
 import { buildMarks, markRefs } from '../../native-models/som/marks.ts';
@@ -517,7 +517,7 @@ void describe('refusals', () => {
     const twoClasses = makeDetector(freshDir(), { ...base, classes: ['icon', 'text'] });
     await rejectsWith(openDir(twoClasses), 'MODEL_INVALID', /does not fit the yolov8 layout: a box has 5 values, so 1 class score\(s\), but the manifest names 2 class\(es\)/);
     const dynamic = makeDetector(freshDir(), { ...base, graphInputShape: ['batch', 3, 'height', 'width'] });
-    const ok = await openDir(dynamic);
-    await ok.close();
+    assert.deepEqual(await checkElementDetector(dynamic), { dir: dynamic, name: 'tiny test detector', inputSize: 320, layout: 'yolov8', provider: 'cpu' }, 'symbolic dimensions are accepted');
+    await rejectsWith(checkElementDetector(renamed), 'MODEL_INVALID', /has no input "images"/);
   });
 });
