@@ -102,7 +102,7 @@ test('a script plan naming marks presses the right buttons through som:<dir>', a
     );
     const prompt = ep.steps[0]?.forecasts[0]?.prompt?.user ?? '';
     assert.match(prompt, /mark 1: "Alpha"\nmark 2: "Beta"\nmark 3: "Gamma"\n/, 'the marks the planner was shown are kept with its forecast');
-    assert.match(prompt, /mark \d: "Press the buttons in order"/, 'text outside every box is a mark of its own');
+    assert.match(prompt, /mark \d: "[^"\n]*buttons[^"\n]*"/, 'text outside every box is a mark of its own');
     assert.match(prompt, /mark \d: icon/, 'the element without text is marked too');
   } finally {
     store.close();
