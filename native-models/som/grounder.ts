@@ -63,7 +63,9 @@ interface CacheEntry {
 
 /** `som:<dir>` or `som:<dir>?ocr=off` → the directory and options. */
 export function parseSomSpec(spec: string): { dir: string; ocr: boolean } {
-  const body = spec.trim().replace(/^som:/, '');
+  const s = spec.trim();
+  if (!s.startsWith('som:')) throw new ForesightError('BAD_INPUT', `The grounder spec "${spec}" names no directory: write som:<detector-dir>`);
+  const body = s.slice('som:'.length);
   const q = body.lastIndexOf('?');
   const path = q >= 0 && /^[a-z]+=/.test(body.slice(q + 1)) ? body.slice(0, q) : body;
   const params = new URLSearchParams(path === body ? '' : body.slice(q + 1));

@@ -495,6 +495,7 @@ void describe('refusals', () => {
     assert.throws(() => parseSomSpec('som:/m?ocr=maybe'), (e: unknown) => isForesightError(e, 'BAD_INPUT') && /\?ocr= takes on or off, not "maybe"/.test(e.message));
     assert.throws(() => parseSomSpec('som:/m?iou=0.3'), /Unknown option "iou".*takes \?ocr=off only/);
     assert.throws(() => parseSomSpec('som:'), /names no directory: write som:<detector-dir>/);
+    assert.throws(() => createGrounderBackend('som'), (e: unknown) => isForesightError(e, 'BAD_INPUT') && /names no directory/.test(e.message));
   });
 
   test('a file that is not the one the manifest lists, or is missing', () => {
