@@ -3,7 +3,7 @@
  * S×S square keeping its aspect ratio, and the rest is padded with grey 114. The image is
  * centred (Ultralytics' LetterBox default, which OmniParser's icon detector was trained with),
  * so the padding is split between both sides: floor of half on the top/left, the rest on the
- * bottom/right. Boxes come back in the square's pixels; `toScreenshot` undoes the padding and
+ * bottom/right; the scaled size is rounded half to even — both as Ultralytics does. Boxes come back in the square's pixels; `toScreenshot` undoes the padding and
  * the scale and clamps to the image.
  */
 import sharp from 'sharp';
@@ -25,11 +25,19 @@ export interface Letterbox {
   padY: number;
 }
 
+/** Python's round(): halves to even (192.5 → 192), as Ultralytics rounds the scaled size. */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (Math.abs(d - 0.5) > 1e-9) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
+}
+
 /** The letterbox geometry of a width×height screenshot in a size×size square. */
 export function letterboxGeometry(width: number, height: number, size: number): Letterbox {
   const r = Math.min(size / width, size / height);
-  const scaledWidth = Math.max(1, Math.min(size, Math.round(width * r)));
-  const scaledHeight = Math.max(1, Math.min(size, Math.round(height * r)));
+  const scaledWidth = Math.max(1, Math.min(size, roundHalfEven(width * r)));
+  const scaledHeight = Math.max(1, Math.min(size, roundHalfEven(height * r)));
   return {
     size,
     width,

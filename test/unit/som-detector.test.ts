@@ -96,6 +96,8 @@ void describe('letterbox', () => {
     assert.deepEqual(letterboxGeometry(1366, 768, 640).padY, 140);
     // 320/500 × 301 = 192.64 → 193; (320 − 193) / 2 = 63.5 → 63 on top, 64 below
     assert.deepEqual(letterboxGeometry(500, 301, 320).padY, 63);
+    // a half rounds to even, as Python's round() in Ultralytics' LetterBox: 385 × 0.5 = 192.5 → 192, and 387 × 0.5 → 194
+    assert.deepEqual([letterboxGeometry(640, 385, 320).scaledHeight, letterboxGeometry(640, 387, 320).scaledHeight], [192, 194]);
   });
 
   test('boxes come back to screenshot pixels: padding removed, divided by the scale, clamped to the image', () => {
