@@ -5,7 +5,7 @@
  * (ROADMAP 1: planners and grounders move into the model worker).
  */
 import type { Action, Direction, Forecast, ForecastFormat } from './actions.ts';
-import type { Display, FrameGeometry, Point, SpacePoint } from './coords.ts';
+import type { Display, FrameGeometry, Point, Rect, SpacePoint } from './coords.ts';
 import type { ErrorInfo } from './errors.ts';
 
 // ---------------------------------------------------------------- screen and input
@@ -93,6 +93,11 @@ export interface PlanRequest {
   stepNumber: number;
   /** When re-asking after malformed output: what was wrong with the last answer. */
   feedback?: string;
+  /**
+   * Set-of-Marks, when the grounder draws them (Grounder.annotate): a planner whose prompt can
+   * name marks sends `marks.png` instead of `observation.png` and lists `marks.marks`.
+   */
+  marks?: MarkedScreenshot;
 }
 
 /** The exact text a planner sent, so the model's input can be rebuilt (ROADMAP 3). */
@@ -138,6 +143,29 @@ export interface Grounding {
   latencyMs: number;
 }
 
+/** A numbered element on the screenshot (Set-of-Marks), in screenshot pixels. */
+export interface Mark {
+  /** 1-based, in reading order: what the planner writes ("click mark 12"). */
+  id: number;
+  box: Rect;
+  /** The text OCR read inside it, when any. */
+  text?: string;
+  /** The detector's class name (`icon`), for marks it found. */
+  label?: string;
+  /** `detector`, `text` (OCR only) or `detector+text` (OCR text inside a detector box). */
+  source: 'detector' | 'text' | 'detector+text';
+  /** 0..1: the detector's score, or OCR's confidence for a text-only mark. */
+  confidence: number;
+}
+
+/** The screenshot with its marks drawn (same size as the observation) and the marks. */
+export interface MarkedScreenshot {
+  /** sha256 of the observation the marks were made for. */
+  frameId: string;
+  png: Uint8Array;
+  marks: readonly Mark[];
+}
+
 export interface Grounder {
   readonly id: string;
   /**
@@ -151,6 +179,12 @@ export interface Grounder {
    */
   perceive(observation: Observation): void;
   ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding>;
+  /**
+   * Set-of-Marks: numbers the elements of an observation and draws them. When a grounder has
+   * it, the loop calls it before planning and the planner sees the marked screenshot; ground()
+   * then resolves "mark 12" on the same marks.
+   */
+  annotate?(observation: Observation, signal: AbortSignal): Promise<MarkedScreenshot>;
   close?(): Promise<void>;
 }
 

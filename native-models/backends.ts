@@ -12,6 +12,7 @@ import { createGrounder, GROUNDER_FORMS, type GrounderOptions } from '../main/gr
 import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
 import { OnnxGrounder } from './vlm/grounder.ts';
 import { OnnxPlanner } from './vlm/planner.ts';
+import { createSomGrounder } from './som/grounder.ts';
 
 export type BackendOptions = PlannerOptions & GrounderOptions;
 
@@ -39,7 +40,11 @@ const LOCAL_GROUNDERS: LocalBackend<Grounder>[] = [
     make: (spec) => new OnnxGrounder(spec),
   },
 
-  // som:<detector-dir> — Set-of-Marks (issue 11)
+  {
+    prefix: 'som',
+    form: 'som:<detector-dir>[?ocr=off] (Set-of-Marks: a YOLO element detector plus OCR number the elements; the planner names "mark 12")',
+    make: (spec) => createSomGrounder(spec),
+  },
 ];
 
 const matches = (spec: string, prefix: string) => spec === prefix || spec.startsWith(`${prefix}:`);

@@ -18,6 +18,7 @@ import type {
   HumanGate,
   GateDecision,
   Input,
+  MarkedScreenshot,
   Observation,
   Observer,
   Planner,
@@ -146,13 +147,16 @@ class EpisodeRun {
     const stepId = store.beginStep(this.episodeId, step, observation, settle);
     this.attempts = 0;
     this.emit({ type: 'observation', step, frameId: observation.frameId, ...(settle ? { settle } : {}) });
+    // Set-of-Marks: the planner sees the screenshot with the grounder's numbered marks; the
+    // store keeps the frame as captured (the marks are in each forecast's prompt text).
+    const marks = grounder.annotate ? await grounder.annotate(observation, this.signal) : undefined;
 
     let feedback: string | undefined;
     let rejections = 0;
     let reaskedForLoop = false;
     for (;;) {
       this.checkStopped();
-      let forecast = await this.forecast(stepId, step, observation, feedback);
+      let forecast = await this.forecast(stepId, step, observation, feedback, marks);
       let grounding = await this.ground(stepId, step, forecast, observation);
 
       if (needsReview(this.config.approval, this.approvedPlan, forecast)) {
@@ -244,7 +248,7 @@ class EpisodeRun {
   }
 
   /** Asks the planner, re-asking with the parse error when the answer is malformed. */
-  private async forecast(stepId: string, step: number, observation: Observation, feedback: string | undefined): Promise<Forecast> {
+  private async forecast(stepId: string, step: number, observation: Observation, feedback: string | undefined, marks?: MarkedScreenshot): Promise<Forecast> {
     const { planner, store } = this.deps;
     const tries = this.config.maxParseRetries + 1;
     let lastError: ForesightError | undefined;
@@ -256,7 +260,7 @@ class EpisodeRun {
       let reply;
       try {
         reply = await planner.plan(
-          { instruction: this.config.task, observation, history, horizon: this.config.horizon, stepNumber: step, ...(fb ? { feedback: fb } : {}) },
+          { instruction: this.config.task, observation, history, horizon: this.config.horizon, stepNumber: step, ...(fb ? { feedback: fb } : {}), ...(marks ? { marks } : {}) },
           this.signal,
         );
       } catch (e) {

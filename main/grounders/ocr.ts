@@ -113,6 +113,14 @@ export class OcrGrounder implements Grounder {
     return id === undefined ? undefined : this.cache.get(id)?.result;
   }
 
+  /**
+   * What OCR reads on a frame, awaited (started now unless perceive() started it): other
+   * grounders (Set-of-Marks) build on the same perception instead of running their own.
+   */
+  text(observation: Observation, signal: AbortSignal): Promise<OcrText> {
+    return abortable(this.perception(observation), signal);
+  }
+
   /** Frame ids whose OCR is cached or running, oldest first. */
   cachedFrames(): string[] {
     return [...this.cache.keys()];

@@ -9,7 +9,7 @@ import { ForesightError } from '../../common/errors.ts';
 import { modelFormat } from '../../common/formats/index.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 import { parseEndpointSpec } from './endpoint-spec.ts';
-import { TEMPLATES, type PromptTemplate } from './prompts.ts';
+import { SOM_VARIANTS, TEMPLATES, type PromptTemplate } from './prompts.ts';
 import { ChatEndpoint } from './chat-endpoint.ts';
 
 export interface OpenAIPlannerOptions {
@@ -73,10 +73,14 @@ export class OpenAIPlanner implements Planner {
   }
 
   async plan(req: PlanRequest, signal: AbortSignal): Promise<PlanReply> {
-    const input = { instruction: req.instruction, history: req.history, horizon: req.horizon, feedback: req.feedback };
-    const system = this.template.system(input);
-    const user = this.template.user(input);
-    const image = `data:image/png;base64,${Buffer.from(req.observation.png).toString('base64')}`;
+    // Set-of-Marks: the marked screenshot and the list of marks, when the template can name them.
+    const som = req.marks ? SOM_VARIANTS[this.template.id] : undefined;
+    const template = som ?? this.template;
+    const input = { instruction: req.instruction, history: req.history, horizon: req.horizon, feedback: req.feedback, ...(som && req.marks ? { marks: req.marks.marks } : {}) };
+    const system = template.system(input);
+    const user = template.user(input);
+    const png = som && req.marks ? req.marks.png : req.observation.png;
+    const image = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
     const t0 = performance.now();
     const answer = await this.endpoint.complete(
       {
@@ -101,7 +105,7 @@ export class OpenAIPlanner implements Planner {
       raw,
       format: this.format,
       model: this.model,
-      prompt: { template: this.template.id, version: this.template.version, system, user },
+      prompt: { template: template.id, version: template.version, system, user },
       latencyMs: performance.now() - t0,
     };
   }

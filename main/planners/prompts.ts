@@ -4,13 +4,15 @@
  * the version.
  */
 import { ACTION_TYPES } from '../../common/actions.ts';
-import type { HistoryEntry } from '../../common/ports.ts';
+import type { HistoryEntry, Mark } from '../../common/ports.ts';
 
 export interface PromptInput {
   instruction: string;
   history: readonly HistoryEntry[];
   horizon: number;
   feedback?: string;
+  /** Set-of-Marks drawn on the screenshot (templates with a `-som` variant list them). */
+  marks?: readonly Mark[];
 }
 
 export interface PromptTemplate {
@@ -99,7 +101,54 @@ export const UITARS15_TEMPLATE: PromptTemplate = {
     ].join('\n'),
 };
 
+/** Marks listed in a prompt at most; a screen with more is a wall of numbers no model reads. */
+export const MAX_LISTED_MARKS = 300;
+
+/** The marks as a prompt lists them: `mark 3: "Save"`, `mark 4: icon` (no text). */
+export function marksText(marks: readonly Mark[]): string {
+  const lines = marks.slice(0, MAX_LISTED_MARKS).map((m) => `mark ${m.id}: ${m.text !== undefined ? JSON.stringify(m.text) : (m.label ?? 'element')}`);
+  if (marks.length > MAX_LISTED_MARKS) lines.push(`(and ${marks.length - MAX_LISTED_MARKS} more marks, numbered on the screenshot)`);
+  return lines.length ? lines.join('\n') : 'No marks on this screenshot.';
+}
+
+/**
+ * TraceR1 with Set-of-Marks (the prototype's screenshots carry numbered marks too): the same
+ * prompt, told that the screenshot is marked and that a step may name a mark, with the list of
+ * marks and the text each carries. Chosen by a planner when the request has marks.
+ */
+export const TRACER1_SOM_TEMPLATE: PromptTemplate = {
+  id: 'tracer1-desktop-som',
+  version: '1',
+  system: (input) =>
+    [
+      TRACER1_TEMPLATE.system(input),
+      '',
+      'The screenshot carries numbered marks (Set-of-Marks): a coloured box with a number tag on each element found on the screen; the list below the instruction gives the text each mark shows.',
+      'A step_instruction may name its target by mark, e.g. "step_instruction": "click mark 12" (drag: "drag mark 3 to mark 7"), or quote the target\'s visible text as before.',
+    ].join('\n'),
+  user: (input) =>
+    [
+      `Instruction: ${input.instruction}`,
+      '',
+      'Marks on the screenshot:',
+      marksText(input.marks ?? []),
+      '',
+      'History:',
+      historyText(input.history),
+      '',
+      `Forecast the next ${input.horizon} steps for the current screenshot.${feedbackText(input.feedback)}`,
+    ].join('\n'),
+};
+
 export const TEMPLATES: Record<string, PromptTemplate> = {
   [TRACER1_TEMPLATE.id]: TRACER1_TEMPLATE,
+  [TRACER1_SOM_TEMPLATE.id]: TRACER1_SOM_TEMPLATE,
   [UITARS15_TEMPLATE.id]: UITARS15_TEMPLATE,
 };
+
+/**
+ * The Set-of-Marks variant of a template, when it has one. A template without (UI-TARS, which
+ * answers with coordinates) keeps the unmarked screenshot: boxes drawn over the targets would
+ * only disturb its pointing.
+ */
+export const SOM_VARIANTS: Readonly<Record<string, PromptTemplate>> = { [TRACER1_TEMPLATE.id]: TRACER1_SOM_TEMPLATE };

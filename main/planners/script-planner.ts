@@ -9,6 +9,7 @@ import type { ForecastStep } from '../../common/actions.ts';
 import { ForesightError, isForesightError } from '../../common/errors.ts';
 import { parseForecast, serializeTraceR1 } from '../../common/formats/index.ts';
 import type { Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
+import { marksText } from './prompts.ts';
 
 export class ScriptPlanner implements Planner {
   readonly id: string;
@@ -42,7 +43,8 @@ export class ScriptPlanner implements Planner {
       raw: serializeTraceR1(slice),
       format: 'tracer1',
       model: 'script',
-      prompt: { template: 'script', version: '1', system: '', user: `step ${req.stepNumber} of ${this.id}` },
+      // A script reads nothing, but the marks it was shown are kept with its forecast like a model's prompt.
+      prompt: { template: 'script', version: '1', system: '', user: `step ${req.stepNumber} of ${this.id}${req.marks ? `\n\nMarks on the screenshot:\n${marksText(req.marks.marks)}` : ''}` },
       latencyMs: 0,
     };
   }

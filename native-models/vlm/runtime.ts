@@ -115,7 +115,7 @@ export function checkGraphInputs(d: VlmDirectory, sessions: Record<string, Sessi
 /** What makes each provider available (README, "Local vision-language models"). */
 const PROVIDER_HINT: Record<Device, string> = {
   cpu: 'the CPU provider is built in',
-  cuda: 'CUDA needs Linux x64 with CUDA 12 and cuDNN 9, and its provider files: npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12',
+  cuda: 'CUDA needs Linux x64 with CUDA 12 and cuDNN 9, and its provider files: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (then check with foresight models doctor)',
   dml: 'DirectML runs on Windows only',
   coreml: 'CoreML runs on macOS only',
   webgpu: 'WebGPU needs a GPU and its driver (Vulkan on Linux)',
