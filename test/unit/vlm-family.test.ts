@@ -207,7 +207,7 @@ test('a GPU provider this machine lacks is PROVIDER_UNAVAILABLE with the reason 
   } catch (e) {
     assert.ok(isForesightError(e, 'PROVIDER_UNAVAILABLE'), String(e));
     assert.match(e.message, /the cuda execution provider cannot run here/);
-    assert.match(e.message, /--onnxruntime-node-install=cuda12/);
+    assert.match(e.message, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
     assert.equal(typeof e.details?.reason, 'string');
   }
 });
