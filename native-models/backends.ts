@@ -10,6 +10,7 @@
 import type { Grounder, Planner } from '../common/ports.ts';
 import { createGrounder, GROUNDER_FORMS, type GrounderOptions } from '../main/grounders/index.ts';
 import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
+import { createPaddleGrounder, PADDLE_GROUNDER_ID } from './ocr/grounder.ts';
 
 export type BackendOptions = PlannerOptions & GrounderOptions;
 
@@ -25,7 +26,11 @@ const LOCAL_PLANNERS: LocalBackend<Planner>[] = [
 ];
 
 const LOCAL_GROUNDERS: LocalBackend<Grounder>[] = [
-  // ocr:paddle — PP-OCRv4 on onnxruntime (issue 10)
+  {
+    prefix: PADDLE_GROUNDER_ID,
+    form: 'ocr:paddle[:<model-dir>] (PP-OCRv4 on onnxruntime, offline, Chinese and English: finds the text quoted in the step instruction)',
+    make: (spec) => createPaddleGrounder(spec),
+  },
 
   // onnx:<model-dir> — a local VLM asked for a point (issue 11)
 
