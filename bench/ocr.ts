@@ -64,6 +64,8 @@ export interface OcrBenchRow {
   /** Per frame, after the warm-up frame: median and slowest. */
   msP50: number;
   msMax: number;
+  /** CPU time of this process per frame (every thread), median: what the frame costs on a busy machine. */
+  cpuMsP50: number;
   /** The first frame: sessions or workers started, models loaded. */
   firstFrameMs: number;
 }
@@ -106,14 +108,18 @@ export async function runOcrBenchmark(
       await backend.read(fresh(scenes[0]!.observation, n++));
       const firstFrameMs = performance.now() - t0;
       const all: number[] = [];
+      const cpu: number[] = [];
       const perScene: OcrBenchRow['scenes'] = [];
       for (const s of scenes) {
         const times: number[] = [];
         let lines: TextLine[] = [];
         for (let i = 0; i < repeats; i++) {
           const t = performance.now();
+          const c = process.cpuUsage();
           lines = await backend.read(fresh(s.observation, n++));
           times.push(performance.now() - t);
+          const used = process.cpuUsage(c);
+          cpu.push((used.user + used.system) / 1000);
         }
         all.push(...times);
         const r = labelRecall(s.labels, lines);
@@ -121,7 +127,7 @@ export async function runOcrBenchmark(
       }
       const found = perScene.reduce((a, s) => a + s.found, 0);
       const labels = perScene.reduce((a, s) => a + s.labels, 0);
-      rows.push({ backend: backend.name, scenes: perScene, found, labels, recall: found / labels, msP50: median(all), msMax: Math.max(...all), firstFrameMs });
+      rows.push({ backend: backend.name, scenes: perScene, found, labels, recall: found / labels, msP50: median(all), msMax: Math.max(...all), cpuMsP50: median(cpu), firstFrameMs });
     } finally {
       await backend.close();
     }
@@ -133,7 +139,7 @@ export async function runOcrBenchmark(
 /** The comparison as a Markdown table (as in README), then what each backend missed. */
 export function formatOcrTable(result: OcrBenchResult): string {
   const sceneNames = result.rows[0]?.scenes.map((s) => s.scene) ?? [];
-  const head = ['backend', 'label recall', ...sceneNames, 'ms/frame p50', 'max', 'first frame'];
+  const head = ['backend', 'label recall', ...sceneNames, 'ms/frame p50', 'max', 'CPU ms/frame p50', 'first frame (ms)'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of result.rows) {
     lines.push(
@@ -143,6 +149,7 @@ export function formatOcrTable(result: OcrBenchResult): string {
         ...r.scenes.map((s) => `${s.found}/${s.labels}`),
         r.msP50.toFixed(0),
         r.msMax.toFixed(0),
+        r.cpuMsP50.toFixed(0),
         r.firstFrameMs.toFixed(0),
       ].join(' | ')} |`,
     );

@@ -72,6 +72,9 @@ export function decodeDbMap(map: ProbabilityMap, scaleX: number, scaleY: number,
   if (data.length < w * h) throw new RangeError(`probability map holds ${data.length} values, ${w}×${h} expected`);
   const labels = new Int32Array(w * h);
   const stack = new Int32Array(w * h);
+  // Per row of the region being filled: its leftmost and rightmost pixel (-1: row not touched).
+  const rowMin = new Int32Array(h).fill(-1);
+  const rowMax = new Int32Array(h).fill(-1);
   const regions: TextRegion[] = [];
   let next = 0;
   for (let start = 0; start < w * h; start++) {
@@ -80,11 +83,11 @@ export function decodeDbMap(map: ProbabilityMap, scaleX: number, scaleY: number,
     next++;
     // Flood fill (4-neighbours), keeping per row the leftmost and rightmost pixel: the convex
     // hull of a region only needs those, and the score needs the sum of probabilities.
-    const rowMin = new Map<number, number>();
-    const rowMax = new Map<number, number>();
     let sum = 0;
     let count = 0;
     let top = 0;
+    let yMin = h;
+    let yMax = -1;
     stack[top++] = start;
     labels[start] = next;
     while (top > 0) {
@@ -93,29 +96,39 @@ export function decodeDbMap(map: ProbabilityMap, scaleX: number, scaleY: number,
       const y = (p - x) / w;
       sum += data[p]!;
       count++;
-      const lo = rowMin.get(y);
-      if (lo === undefined || x < lo) rowMin.set(y, x);
-      const hi = rowMax.get(y);
-      if (hi === undefined || x > hi) rowMax.set(y, x);
-      const push = (q: number) => {
-        if (labels[q] === 0 && data[q]! > o.binaryThreshold) {
-          labels[q] = next;
-          stack[top++] = q;
-        }
-      };
-      if (x > 0) push(p - 1);
-      if (x < w - 1) push(p + 1);
-      if (y > 0) push(p - w);
-      if (y < h - 1) push(p + w);
+      if (rowMin[y] === -1 || x < rowMin[y]!) rowMin[y] = x;
+      if (x > rowMax[y]!) rowMax[y] = x;
+      if (y < yMin) yMin = y;
+      if (y > yMax) yMax = y;
+      if (x > 0 && labels[p - 1] === 0 && data[p - 1]! > o.binaryThreshold) {
+        labels[p - 1] = next;
+        stack[top++] = p - 1;
+      }
+      if (x < w - 1 && labels[p + 1] === 0 && data[p + 1]! > o.binaryThreshold) {
+        labels[p + 1] = next;
+        stack[top++] = p + 1;
+      }
+      if (y > 0 && labels[p - w] === 0 && data[p - w]! > o.binaryThreshold) {
+        labels[p - w] = next;
+        stack[top++] = p - w;
+      }
+      if (y < h - 1 && labels[p + w] === 0 && data[p + w]! > o.binaryThreshold) {
+        labels[p + w] = next;
+        stack[top++] = p + w;
+      }
+    }
+    // Pixel squares, not pixel centres: a region one pixel tall has a height of one.
+    const pts: Point[] = [];
+    for (let y = yMin; y <= yMax; y++) {
+      const lo = rowMin[y]!;
+      const hi = rowMax[y]!;
+      rowMin[y] = -1;
+      rowMax[y] = -1;
+      if (lo < 0) continue;
+      pts.push({ x: lo, y }, { x: lo, y: y + 1 }, { x: hi + 1, y }, { x: hi + 1, y: y + 1 });
     }
     const score = sum / count;
     if (score < o.boxThreshold) continue;
-    // Pixel squares, not pixel centres: a region one pixel tall has a height of one.
-    const pts: Point[] = [];
-    for (const [y, lo] of rowMin) {
-      const hi = rowMax.get(y)!;
-      pts.push({ x: lo, y }, { x: lo, y: y + 1 }, { x: hi + 1, y }, { x: hi + 1, y: y + 1 });
-    }
     const rect = minAreaRect(convexHull(pts));
     if (Math.min(rect.u, rect.v) < o.minSize) continue;
     const grown = unclip(rect, o.unclipRatio);

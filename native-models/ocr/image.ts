@@ -33,6 +33,19 @@ export function detectorTensor(raw: RawImage, outW: number, outH: number): Float
   const out = new Float32Array(3 * plane);
   const scale = [1 / (255 * DET_STD[0]), 1 / (255 * DET_STD[1]), 1 / (255 * DET_STD[2])];
   const bias = [-DET_MEAN[0] / DET_STD[0], -DET_MEAN[1] / DET_STD[1], -DET_MEAN[2] / DET_STD[2]];
+  if (outW === w && outH === h) {
+    // The screenshot as it is (the default scale): a copy, no interpolation.
+    const [s0, s1, s2] = scale as [number, number, number];
+    const [b0, b1, b2] = bias as [number, number, number];
+    const g = plane;
+    const r = 2 * plane;
+    for (let i = 0, p = 0; i < plane; i++, p += ch) {
+      out[i] = data[p + ob]! * s0 + b0;
+      out[g + i] = data[p + og]! * s1 + b1;
+      out[r + i] = data[p + or]! * s2 + b2;
+    }
+    return out;
+  }
   const fx = w / outW;
   const fy = h / outH;
   // Source columns and weights, computed once per output column.
@@ -88,6 +101,10 @@ export function writeCrop(raw: RawImage, region: TextRegion, batch: Float32Array
   const vy = (bl.y - tl.y) / height;
   const plane = height * batchW;
   const base = index * 3 * plane;
+  if (uy === 0 && vx === 0) {
+    writeUprightCrop(raw, tl.x, tl.y, ux, vy, batch, base, plane, batchW, cropW, height);
+    return;
+  }
   const sample = (sx: number, sy: number, off: number): number => {
     const x = Math.min(w - 1, Math.max(0, sx));
     const y = Math.min(h - 1, Math.max(0, sy));
@@ -109,6 +126,62 @@ export function writeCrop(raw: RawImage, region: TextRegion, batch: Float32Array
       batch[i] = sample(sx, sy, ob) / 127.5 - 1;
       batch[plane + i] = sample(sx, sy, og) / 127.5 - 1;
       batch[2 * plane + i] = sample(sx, sy, or) / 127.5 - 1;
+    }
+  }
+}
+
+/** Bilinear taps along one axis: for each output index, the two source indices and the second's weight. */
+function taps(n: number, origin: number, step: number, size: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
+  const i0 = new Int32Array(n);
+  const i1 = new Int32Array(n);
+  const f = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const s = Math.min(size - 1, Math.max(0, origin + (k + 0.5) * step - 0.5));
+    const a = Math.floor(s);
+    i0[k] = a;
+    i1[k] = Math.min(size - 1, a + 1);
+    f[k] = s - a;
+  }
+  return { i0, i1, f };
+}
+
+/** writeCrop for an upright region (every box on a screen): the taps are separable, computed once per row and column. */
+function writeUprightCrop(
+  raw: RawImage,
+  left: number,
+  top: number,
+  stepX: number,
+  stepY: number,
+  batch: Float32Array,
+  base: number,
+  plane: number,
+  batchW: number,
+  cropW: number,
+  height: number,
+): void {
+  const { width: w, height: h, channels: ch, data } = raw;
+  const [ob, og, or] = channelOffsets(raw);
+  const xs = taps(cropW, left, stepX, w);
+  const ys = taps(height, top, stepY, h);
+  for (let y = 0; y < height; y++) {
+    const r0 = ys.i0[y]! * w;
+    const r1 = ys.i1[y]! * w;
+    const fy = ys.f[y]!;
+    const row = base + y * batchW;
+    for (let x = 0; x < cropW; x++) {
+      const fx = xs.f[x]!;
+      const a = (r0 + xs.i0[x]!) * ch;
+      const b = (r0 + xs.i1[x]!) * ch;
+      const c = (r1 + xs.i0[x]!) * ch;
+      const d = (r1 + xs.i1[x]!) * ch;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const i = row + x;
+      batch[i] = (data[a + ob]! * w00 + data[b + ob]! * w01 + data[c + ob]! * w10 + data[d + ob]! * w11) / 127.5 - 1;
+      batch[plane + i] = (data[a + og]! * w00 + data[b + og]! * w01 + data[c + og]! * w10 + data[d + og]! * w11) / 127.5 - 1;
+      batch[2 * plane + i] = (data[a + or]! * w00 + data[b + or]! * w01 + data[c + or]! * w10 + data[d + or]! * w11) / 127.5 - 1;
     }
   }
 }

@@ -3,12 +3,17 @@
  * own pre- and post-processing (db.ts, ctc.ts, image.ts). One frame in, lines and words with
  * boxes in screenshot pixels out.
  *
- * The detection scale (DETECTION_SCALE, measured in bench/ocr.ts): DB marks a shrunk core of
- * each text line, which for a line h pixels tall is about 0.16·h thick; UI text is 9–13 px, so
- * at scale 1 that core is 1.5–2 px and the thin, light labels (greyed-out items, shortcuts)
- * fall under the thresholds. Scale 1.5 gives the cores room; 2 finds nothing more on our
- * screens and costs twice the time. The angle classifier of PP-OCR is not run: screen text is
- * upright.
+ * The detection scale (DETECTION_SCALE): DB marks a shrunk core of each text line, about a
+ * sixth of its height thick, so text must keep a few pixels of height at the detector's input;
+ * the recogniser always reads crops of the full-resolution screenshot. Measured on the scenes of
+ * bench/ocr.ts (81 labels) and on a page of the same 16 labels at 9–12 px, black and grey:
+ *   ×0.5: 9 px labels 9/16, the scenes 71/81;  ×0.6: 9 px 15/16, the scenes 75/81;
+ *   ×0.75 (PaddleOCR's default 960-px limit for a 1280×800 screen): 16/16, the scenes 77/81;
+ *   ×1: 16/16, 79/81;  ×1.5: 16/16, 79/81 at 2.2× the detector's time;  ×2: 77/81 at 4×.
+ * So ×1, the screenshot as it is: the smallest scale that loses nothing, with a margin of 1.5
+ * over the scale where 9 px text starts to go. Larger scales only cost time (detection grows
+ * with the pixels) and split or merge a few more boxes. PP-OCR's angle classifier is not run:
+ * screen text is upright.
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Rect } from '../../common/coords.ts';
@@ -20,7 +25,7 @@ import { batchByWidth, checkRaw, detectorTensor, inkColumns, longestBlankRun, wr
 import { openOcrSession, ort, paddleModelFiles, readDictionary, type OcrSessionOptions } from './session.ts';
 
 /** Upscaling of the screenshot before detection; see above. */
-export const DETECTION_SCALE = 1.5;
+export const DETECTION_SCALE = 1;
 /** The recogniser's input height (PP-OCRv3/v4 recognisers take 3×48×W). */
 const REC_HEIGHT = 48;
 /** The recogniser's width stride: one output step per 8 input columns. */

@@ -8,6 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { convertPoint, type Rect } from '../../common/coords.ts';
 import { isForesightError } from '../../common/errors.ts';
 import type { Grounding, Observation } from '../../common/ports.ts';
@@ -70,6 +71,8 @@ test('a web form in Chromium', async () => {
 });
 
 test('non-Latin labels: a Chinese form in Chromium (保存, 文件, 另存为…)', async () => {
+  const cjkFonts = execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim();
+  assert.ok(cjkFonts, 'No Chinese font is installed, so Chromium draws boxes: install fonts-wqy-microhei (build/install.sh does)');
   await labelsRead('cjk-form');
   const s = scene('cjk-form');
   for (const label of ['保存', '取消', '另存为…']) {
