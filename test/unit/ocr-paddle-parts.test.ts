@@ -153,7 +153,7 @@ test('CTC words: split at spaces, at wide gaps and where the image says so; exte
   const line = ctcGreedyDecode(steps(seq, 8), 0, seq.length, 8, alphabet);
   assert.equal(line.text, 'Save Asas');
   const words = ctcWords(line, 16, 4);
-  assert.deepEqual(words.map((w) => w.text), ['Save', 'As', 'as'], 'the gap of 6 steps splits "As" from "as"');
+  assert.deepEqual(words.map((w) => w.text), ['Save', 'As', 'as'], 'a gap of 6 steps parts "As" and "as"');
   assert.equal(words[0]!.start, 0, 'the first word starts at the line start');
   assert.equal(words[2]!.end, 16, 'the last word ends at the line end');
   // Between "Save" (last char at step 3, centre 3.5) and "As" (first at 5, centre 5.5).
