@@ -5,14 +5,18 @@
  *
  * The detection scale (DETECTION_SCALE): DB marks a shrunk core of each text line, about a
  * sixth of its height thick, so text must keep a few pixels of height at the detector's input;
- * the recogniser always reads crops of the full-resolution screenshot. Measured on the scenes of
- * bench/ocr.ts (81 labels) and on a page of the same 16 labels at 9–12 px, black and grey:
- *   ×0.5: 9 px labels 9/16, the scenes 71/81;  ×0.6: 9 px 15/16, the scenes 75/81;
- *   ×0.75 (PaddleOCR's default 960-px limit for a 1280×800 screen): 16/16, the scenes 77/81;
- *   ×1: 16/16, 79/81;  ×1.5: 16/16, 79/81 at 2.2× the detector's time;  ×2: 77/81 at 4×.
- * So ×1, the screenshot as it is: the smallest scale that loses nothing, with a margin of 1.5
- * over the scale where 9 px text starts to go. Larger scales only cost time (detection grows
- * with the pixels) and split or merge a few more boxes. PP-OCR's angle classifier is not run:
+ * the recogniser always reads crops of the full-resolution screenshot, so the scale decides only
+ * what is found. Measured on the scenes of bench/ocr.ts (81 labels) and on a page of 16 labels
+ * drawn at 9–12 px, black and grey (CPU relative to ×1):
+ *   ×0.5: 9 px labels 9/16, the scenes 73/81 (46 %);  ×0.6: 15/16, 78/81 (53 %);
+ *   ×0.75 (PaddleOCR's usual 960-px limit for a 1280×800 screen): 16/16, 80/81 (70 %);
+ *   ×1: 16/16, 80/81;  ×1.5: 78/81 (134 %);  ×2: 76/81 (240 %).
+ * Text goes below about 6 px of height at the detector's input (9 px text at ×0.6). ×0.75 and
+ * ×1 tie on these screens; ×1, the screenshot as it is, keeps text down to ~6 px on the screen
+ * (×0.75 only down to ~8 px: small captions, dense toolbars), for 30 % more CPU. Larger scales
+ * cost more and split a few lines differently. Tiling would read the same pixels; only skipping
+ * empty tiles could save time (maxDetectionPixels bounds 4K screens meanwhile). PP-OCR's angle
+ * classifier is not run:
  * screen text is upright.
  */
 import type { InferenceSession } from 'onnxruntime-node';
