@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${FORESIGHT_SKIP_APT:-0}" != 1 ]; then
-  packages=(xvfb xauth openbox xcompmgr mousepad xterm xdotool x11-utils x11-xserver-utils imagemagick fonts-dejavu-core python3 python3-onnx chromium)
+  packages=(xvfb xauth openbox xcompmgr mousepad xterm xdotool x11-utils x11-xserver-utils imagemagick fonts-dejavu-core fonts-wqy-microhei python3 python3-onnx chromium)
   # One dpkg-query for all of them (a package it does not know is missing too).
   installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '/ install ok installed$/ { print $1 }' || true)"
   missing=()

@@ -13,6 +13,7 @@ import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
 import { OnnxGrounder } from './vlm/grounder.ts';
 import { OnnxPlanner } from './vlm/planner.ts';
 import { createSomGrounder } from './som/grounder.ts';
+import { createPaddleGrounder, PADDLE_GROUNDER_ID } from './ocr/grounder.ts';
 
 export type BackendOptions = PlannerOptions & GrounderOptions;
 
@@ -32,7 +33,11 @@ const LOCAL_PLANNERS: LocalBackend<Planner>[] = [
 ];
 
 const LOCAL_GROUNDERS: LocalBackend<Grounder>[] = [
-  // ocr:paddle — PP-OCRv4 on onnxruntime (issue 10)
+  {
+    prefix: PADDLE_GROUNDER_ID,
+    form: 'ocr:paddle[:<model-dir>] (PP-OCRv4 on onnxruntime, offline, Chinese and English: finds the text quoted in the step instruction)',
+    make: (spec) => createPaddleGrounder(spec),
+  },
 
   {
     prefix: 'onnx',

@@ -155,7 +155,7 @@ export function buildProgram(): Command {
     .description('Run one task on this desktop')
     .argument('<task>', 'what to do, in words')
     .requiredOption('--planner <spec>', 'openai:<baseURL>#<model> or script:<file>')
-    .option('--grounder <spec>', 'ocr, none, or openai:<baseURL>#<model>', 'ocr')
+    .option('--grounder <spec>', 'ocr:paddle (PP-OCRv4, the default), ocr (Tesseract), none, or openai:<baseURL>#<model>', 'ocr:paddle')
     .addOption(new Option('--approve <policy>', 'ask a person: never, before each step, or when the forecast changes').choices([...APPROVAL_POLICIES]).default('never'))
     .option('--db <file>', `episode database (default ${defaultDbPath()})`)
     .option('--max-steps <n>', 'step budget', int('--max-steps', 1), DEFAULT_AGENT_CONFIG.maxSteps)

@@ -20,11 +20,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import Tesseract from 'tesseract.js';
-import { needsPoint } from '../../common/actions.ts';
-import { convertPoint, type Rect } from '../../common/coords.ts';
+import type { Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
-import { rankMatches, samePlace, targetsOf, type TextBox, type TextLine, type TextMatch, type TextTarget } from './text-match.ts';
+import { groundInText, samePlace, stepTargets, TEXT_GROUNDING_DEFAULTS, type TextBox, type TextLine } from './text-match.ts';
 
 export const OCR_PASSES = ['grey', 'background'] as const;
 /** `grey`: the upscaled luma, Tesseract's Otsu threshold. `background`: text told from its local background, see above. */
@@ -96,8 +95,8 @@ export class OcrGrounder implements Grounder {
       maxOcrPixels: opts.maxOcrPixels ?? 12_000_000,
       passes: opts.passes ?? OCR_PASSES,
       cacheSize: opts.cacheSize ?? 8,
-      minQuotedScore: opts.minQuotedScore ?? 0.75,
-      minWordsScore: opts.minWordsScore ?? 0.5,
+      minQuotedScore: opts.minQuotedScore ?? TEXT_GROUNDING_DEFAULTS.minQuotedScore,
+      minWordsScore: opts.minWordsScore ?? TEXT_GROUNDING_DEFAULTS.minWordsScore,
     };
     if (!this.opts.passes.length) throw new ForesightError('BAD_INPUT', 'The OCR grounder needs at least one pass');
   }
@@ -128,48 +127,11 @@ export class OcrGrounder implements Grounder {
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
     const t0 = performance.now();
-    const { action, observation } = req;
-    if (!needsPoint(action)) {
-      throw new ForesightError('BAD_INPUT', `A ${action.action_type} action needs no point; the OCR grounder only grounds pointed actions`);
-    }
-    const drag = action.action_type === 'drag';
-    const value = action.action_type === 'select' ? action.value : undefined;
-    const { start, end } = targetsOf(action.step_instruction, { drag, ...(value ? { value } : {}) });
-    if (!start) {
-      throw new ForesightError(
-        'GROUNDING_FAILED',
-        `The instruction "${action.step_instruction}" names no text to look for; quote the label, e.g. click on 'Save As…'`,
-        { instruction: action.step_instruction },
-      );
-    }
-    const text = await abortable(this.perception(observation), signal);
+    const targets = stepTargets(req.action, 'OCR');
+    const text = await abortable(this.perception(req.observation), signal);
     this.stats.lookups++;
-    const first = this.find(text, start, action.step_instruction);
-    let endPoint: Grounding['endPoint'];
-    let endDetail = '';
-    if (action.action_type === 'drag') {
-      if (end) {
-        const e = this.find(text, end, action.step_instruction);
-        endPoint = e.point;
-        endDetail = ` → ${e.detail}`;
-      } else if (action.end_point) {
-        const p = convertPoint(action.end_point, 'screenshot', observation.geometry);
-        endPoint = { space: 'screenshot', x: p.x, y: p.y };
-        endDetail = ' → the planner\'s end point';
-      } else {
-        throw new ForesightError('GROUNDING_FAILED', `The drag "${action.step_instruction}" names no end: write drag 'from' to 'to'`, {
-          instruction: action.step_instruction,
-        });
-      }
-    }
-    return {
-      point: first.point,
-      ...(endPoint ? { endPoint } : {}),
-      confidence: first.confidence,
-      grounder: this.id,
-      detail: first.detail + endDetail,
-      latencyMs: performance.now() - t0,
-    };
+    const found = groundInText(req.action, req.observation, text, targets, this.opts);
+    return { ...found, grounder: this.id, latencyMs: performance.now() - t0 };
   }
 
   async close(): Promise<void> {
@@ -183,58 +145,6 @@ export class OcrGrounder implements Grounder {
       const ws = await workers.catch(() => []);
       await Promise.all(ws.map((w) => w.terminate()));
     }
-  }
-
-  // ---------------------------------------------------------------- matching
-
-  private find(text: OcrText, target: TextTarget, instruction: string): { point: Grounding['point']; confidence: number; detail: string } {
-    const ranked = rankMatches(text.lines, target);
-    const min = target.kind === 'quoted' ? this.opts.minQuotedScore : this.opts.minWordsScore;
-    const best = ranked[0];
-    if (!best || best.score < min) throw this.notFound(text, target, instruction, ranked);
-    const second = ranked[1];
-    const tie =
-      second !== undefined &&
-      Math.abs(second.score - best.score) < 1e-9 &&
-      second.caseExact === best.caseExact &&
-      second.wholeLine === best.wholeLine &&
-      second.line.length === best.line.length;
-    const kindFactor = target.kind === 'quoted' ? 1 : 0.8;
-    const confidence = best.score * kindFactor * (0.5 + 0.5 * best.ocrConfidence) * (tie ? 0.6 : 1);
-    const how = best.score === 1 ? 'exact' : best.score >= 0.93 ? 'same letters' : `score ${best.score.toFixed(2)}`;
-    const wanted = target.kind === 'quoted' ? `'${target.text}'` : `the words of "${target.text}"`;
-    const detail =
-      `${wanted} → "${best.text}" (${how}${best.wholeLine ? '' : `, in "${best.line}"`})` +
-      (tie ? `; also "${second.text}" at (${Math.round(centre(second.bbox).x)}, ${Math.round(centre(second.bbox).y)})` : '');
-    const c = centre(best.bbox);
-    return { point: { space: 'screenshot', x: c.x, y: c.y }, confidence: Math.min(1, confidence), detail };
-  }
-
-  private notFound(text: OcrText, target: TextTarget, instruction: string, ranked: TextMatch[]): ForesightError {
-    const wanted = target.kind === 'quoted' ? `'${target.text}'` : `the words of "${instruction}"`;
-    if (!text.lines.length) {
-      return new ForesightError('GROUNDING_FAILED', `OCR read no text on this screenshot, so ${wanted} cannot be found`, {
-        target: target.text,
-        frameId: text.frameId,
-      });
-    }
-    // OCR's confident readings only: the stray marks it reads in icons help nobody.
-    let closest = ranked
-      .filter((m) => m.ocrConfidence >= 0.5 && /[\p{L}\p{N}]{2}/u.test(m.text))
-      .slice(0, 5)
-      .map((m) => ({ text: m.text, score: round2(m.score) }));
-    if (!closest.length) {
-      closest = text.lines
-        .filter((l) => l.confidence >= 50)
-        .slice(0, 8)
-        .map((l) => ({ text: l.text, score: 0 }));
-    }
-    const list = closest.map((c) => (c.score ? `"${c.text}" (${c.score})` : `"${c.text}"`)).join(', ');
-    return new ForesightError(
-      'GROUNDING_FAILED',
-      `No text on the screen matches ${wanted} well enough; ${closest.some((c) => c.score) ? 'closest' : 'texts seen'}: ${list || 'none'}`,
-      { target: target.text, frameId: text.frameId, closest },
-    );
   }
 
   // ---------------------------------------------------------------- perception
@@ -363,15 +273,8 @@ export class OcrGrounder implements Grounder {
 
 // ---------------------------------------------------------------- helpers
 
-function centre(r: Rect): { x: number; y: number } {
-  return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal, message = 'Grounding was stopped'): Promise<T> {
+/** The promise, or STOPPED as soon as the signal aborts (the work itself goes on, cached for a later call). */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal, message = 'Grounding was stopped'): Promise<T> {
   if (signal.aborted) return Promise.reject(new ForesightError('STOPPED', message));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new ForesightError('STOPPED', message));

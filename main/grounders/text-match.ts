@@ -1,9 +1,14 @@
 /**
  * Finding a step instruction's target among the texts OCR saw: which text the instruction
  * names (a quoted label, else its content words) and which line or run of words on the
- * screen matches it best. Pure functions, no OCR, so the matching is tested on its own.
+ * screen matches it best, and the point that grounds the step there. Pure functions, no OCR,
+ * so the matching is tested on its own and every OCR backend (Tesseract's `ocr`, PP-OCR's
+ * `ocr:paddle`) grounds the same way.
  */
-import type { Rect } from '../../common/coords.ts';
+import { needsPoint, type Action } from '../../common/actions.ts';
+import { convertPoint, type Rect } from '../../common/coords.ts';
+import { ForesightError } from '../../common/errors.ts';
+import type { Grounding, Observation } from '../../common/ports.ts';
 
 /** A piece of text on the screen, its box in screenshot pixels, OCR confidence 0..100. */
 export interface TextBox {
@@ -329,4 +334,144 @@ export function targetsOf(instruction: string, opts: { drag?: boolean; value?: s
   if (opts.value) return { start: { kind: 'quoted', text: opts.value } };
   const start = fromPart(instruction);
   return start ? { start } : {};
+}
+
+// ---------------------------------------------------------------- grounding a step on the text read
+
+/** How good a match must be; shared by every OCR backend so they ground alike. */
+export interface TextGroundingOptions {
+  /** Lowest score a quoted label may match with (1 exact, ~0.96 same letters, 0.9×similarity fuzzy). */
+  minQuotedScore: number;
+  /**
+   * Lowest score an unquoted instruction's words may match with (weighted F1 of shared words).
+   * 0.5: "click the blue icon next to Firefox" must not land on a "Next" button.
+   */
+  minWordsScore: number;
+}
+
+export const TEXT_GROUNDING_DEFAULTS: TextGroundingOptions = { minQuotedScore: 0.75, minWordsScore: 0.5 };
+
+/** What an OCR backend read on one frame, boxes in screenshot pixels. */
+export interface TextReading {
+  frameId: string;
+  lines: TextLine[];
+}
+
+export interface StepTargets {
+  start: TextTarget;
+  end?: TextTarget;
+}
+
+/**
+ * What to look for to ground a step, checked before any OCR is awaited: only pointed actions,
+ * and only instructions that name some text.
+ */
+export function stepTargets(action: Action, grounder: string): StepTargets {
+  if (!needsPoint(action)) {
+    throw new ForesightError('BAD_INPUT', `A ${action.action_type} action needs no point; the ${grounder} grounder only grounds pointed actions`);
+  }
+  const drag = action.action_type === 'drag';
+  const value = action.action_type === 'select' ? action.value : undefined;
+  const { start, end } = targetsOf(action.step_instruction, { drag, ...(value ? { value } : {}) });
+  if (!start) {
+    throw new ForesightError(
+      'GROUNDING_FAILED',
+      `The instruction "${action.step_instruction}" names no text to look for; quote the label, e.g. click on 'Save As…'`,
+      { instruction: action.step_instruction },
+    );
+  }
+  return end ? { start, end } : { start };
+}
+
+/** The point of a step in what OCR read: the centre of the best match, and for a drag its end. */
+export function groundInText(
+  action: Action,
+  observation: Observation,
+  text: TextReading,
+  targets: StepTargets,
+  opts: TextGroundingOptions,
+): Pick<Grounding, 'point' | 'endPoint' | 'confidence' | 'detail'> {
+  const first = locateText(text, targets.start, action.step_instruction, opts);
+  let endPoint: Grounding['endPoint'];
+  let endDetail = '';
+  if (action.action_type === 'drag') {
+    if (targets.end) {
+      const e = locateText(text, targets.end, action.step_instruction, opts);
+      endPoint = e.point;
+      endDetail = ` → ${e.detail}`;
+    } else if (action.end_point) {
+      const p = convertPoint(action.end_point, 'screenshot', observation.geometry);
+      endPoint = { space: 'screenshot', x: p.x, y: p.y };
+      endDetail = " → the planner's end point";
+    } else {
+      throw new ForesightError('GROUNDING_FAILED', `The drag "${action.step_instruction}" names no end: write drag 'from' to 'to'`, {
+        instruction: action.step_instruction,
+      });
+    }
+  }
+  return { point: first.point, ...(endPoint ? { endPoint } : {}), confidence: first.confidence, detail: first.detail + endDetail };
+}
+
+/** The best match of one target, or GROUNDING_FAILED naming the closest texts seen. */
+export function locateText(
+  text: TextReading,
+  target: TextTarget,
+  instruction: string,
+  opts: TextGroundingOptions,
+): { point: Grounding['point']; confidence: number; detail: string } {
+  const ranked = rankMatches(text.lines, target);
+  const min = target.kind === 'quoted' ? opts.minQuotedScore : opts.minWordsScore;
+  const best = ranked[0];
+  if (!best || best.score < min) throw notFound(text, target, instruction, ranked);
+  const second = ranked[1];
+  const tie =
+    second !== undefined &&
+    Math.abs(second.score - best.score) < 1e-9 &&
+    second.caseExact === best.caseExact &&
+    second.wholeLine === best.wholeLine &&
+    second.line.length === best.line.length;
+  const kindFactor = target.kind === 'quoted' ? 1 : 0.8;
+  const confidence = best.score * kindFactor * (0.5 + 0.5 * best.ocrConfidence) * (tie ? 0.6 : 1);
+  const how = best.score === 1 ? 'exact' : best.score >= 0.93 ? 'same letters' : `score ${best.score.toFixed(2)}`;
+  const wanted = target.kind === 'quoted' ? `'${target.text}'` : `the words of "${target.text}"`;
+  const detail =
+    `${wanted} → "${best.text}" (${how}${best.wholeLine ? '' : `, in "${best.line}"`})` +
+    (tie ? `; also "${second.text}" at (${Math.round(centre(second.bbox).x)}, ${Math.round(centre(second.bbox).y)})` : '');
+  const c = centre(best.bbox);
+  return { point: { space: 'screenshot', x: c.x, y: c.y }, confidence: Math.min(1, confidence), detail };
+}
+
+function notFound(text: TextReading, target: TextTarget, instruction: string, ranked: TextMatch[]): ForesightError {
+  const wanted = target.kind === 'quoted' ? `'${target.text}'` : `the words of "${instruction}"`;
+  if (!text.lines.length) {
+    return new ForesightError('GROUNDING_FAILED', `OCR read no text on this screenshot, so ${wanted} cannot be found`, {
+      target: target.text,
+      frameId: text.frameId,
+    });
+  }
+  // OCR's confident readings only: the stray marks it reads in icons help nobody.
+  let closest = ranked
+    .filter((m) => m.ocrConfidence >= 0.5 && /[\p{L}\p{N}]{2}/u.test(m.text))
+    .slice(0, 5)
+    .map((m) => ({ text: m.text, score: round2(m.score) }));
+  if (!closest.length) {
+    closest = text.lines
+      .filter((l) => l.confidence >= 50)
+      .slice(0, 8)
+      .map((l) => ({ text: l.text, score: 0 }));
+  }
+  const list = closest.map((c) => (c.score ? `"${c.text}" (${c.score})` : `"${c.text}"`)).join(', ');
+  return new ForesightError(
+    'GROUNDING_FAILED',
+    `No text on the screen matches ${wanted} well enough; ${closest.some((c) => c.score) ? 'closest' : 'texts seen'}: ${list || 'none'}`,
+    { target: target.text, frameId: text.frameId, closest },
+  );
+}
+
+function centre(r: Rect): { x: number; y: number } {
+  return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }

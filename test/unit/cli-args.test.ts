@@ -64,7 +64,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
   assert.equal(seen[0]?.task, 'save the file');
   assert.deepEqual(seen[0]?.opts, {
     planner: 'script:plan.txt',
-    grounder: 'ocr',
+    grounder: 'ocr:paddle',
     approve: DEFAULT_AGENT_CONFIG.approval,
     maxSteps: DEFAULT_AGENT_CONFIG.maxSteps,
     horizon: DEFAULT_AGENT_CONFIG.horizon,
