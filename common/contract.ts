@@ -60,6 +60,8 @@ export const episodeSummarySchema = z.object({
   planner: z.string(),
   grounder: z.string(),
   stepCount: z.number().int().nonnegative(),
+  /** The approval mode the episode ran with (from its settings; absent for episodes without one). */
+  approval: z.enum(APPROVAL_POLICIES).optional(),
   startedAt: timestamp,
   endedAt: timestamp.optional(),
   error: errorInfoSchema.optional(),

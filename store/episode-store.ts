@@ -191,6 +191,16 @@ function isConstraint(e: unknown, code: string): boolean {
 
 // ---------------------------------------------------------------- the store
 
+const approvalInSettings = z.object({ approval: z.enum(APPROVAL_POLICIES) });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export class SqliteEpisodeStore implements EpisodeStore {
   /** Absolute path of the database file. */
   readonly path: string;
@@ -688,6 +698,9 @@ export class SqliteEpisodeStore implements EpisodeStore {
     };
     if (r.ended_at !== null) s.endedAt = r.ended_at;
     if (r.answer !== null) s.answer = r.answer;
+    // The approval mode lives in the settings; the list shows and filters it (no schema change).
+    const approval = approvalInSettings.safeParse(safeJson(r.settings_json));
+    if (approval.success) s.approval = approval.data.approval;
     if (r.error_code !== null) {
       const row = `id=${r.id}`;
       const error: Record<string, unknown> = { code: r.error_code, message: r.error_message };

@@ -42,15 +42,14 @@ function listEpisodes(store: EpisodeReader, q: EpisodeQuery): EpisodeSummaryView
   if (!narrowed) return store.listEpisodes({ ...(q.limit !== undefined ? { limit: q.limit } : {}), ...(q.status !== undefined ? { status: q.status } : {}) });
   const text = q.text?.trim().toLowerCase();
   const model = q.model?.trim().toLowerCase();
-  let rows = store.listEpisodes(q.status !== undefined ? { status: q.status } : {}).filter(
+  const rows = store.listEpisodes(q.status !== undefined ? { status: q.status } : {}).filter(
     (e) =>
       (!text || e.task.toLowerCase().includes(text)) &&
       (q.from === undefined || e.startedAt >= q.from) &&
       (q.to === undefined || e.startedAt < q.to) &&
-      (!model || e.planner.toLowerCase().includes(model) || e.grounder.toLowerCase().includes(model)),
+      (!model || e.planner.toLowerCase().includes(model) || e.grounder.toLowerCase().includes(model)) &&
+      (q.approval === undefined || e.approval === q.approval),
   );
-  // The approval mode is in the episode's settings, which the list does not read.
-  if (q.approval !== undefined) rows = rows.filter((e) => store.getEpisode(e.id).settings.approval === q.approval);
   const start = q.offset ?? 0;
   return rows.slice(start, q.limit === undefined ? undefined : start + q.limit);
 }
