@@ -85,7 +85,8 @@ function json(a: Answer): { ok: boolean; value?: unknown; error?: { code: string
 void describe('who may ask', () => {
   it('refuses every call without the token, with a wrong one, or with another app\'s cookie', async () => {
     for (const name of CALL_NAMES) {
-      for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', authorization: 'Bearer wrong' }, { 'content-type': 'application/json', cookie: `foresight_token_1=${app.token}` }]) {
+      const variants: Record<string, string>[] = [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', authorization: 'Bearer wrong' }, { 'content-type': 'application/json', cookie: `foresight_token_1=${app.token}` }];
+      for (const headers of variants) {
         const r = await call(name, {}, headers);
         assert.equal(r.status, 401, `${name} with ${JSON.stringify(Object.keys(headers))}`);
         assert.equal(json(r).error?.code, 'BAD_INPUT');
