@@ -13,6 +13,7 @@ const { app, BrowserWindow, Menu, Notification, Tray, dialog, globalShortcut, ip
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const { setTimeout } = require('node:timers');
 const policy = require('./electron-policy.cjs');
 
 const origin = policy.appOrigin(process.env.FORESIGHT_ORIGIN);
@@ -91,8 +92,9 @@ async function setKey(endpointId, key) {
 }
 
 async function clearKey(endpointId) {
-  const { [endpointId]: _gone, ...rest } = readKeys();
-  writeKeys(rest);
+  const keys = readKeys();
+  delete keys[endpointId];
+  writeKeys(keys);
   return callServer('settings.clearApiKey', { endpointId });
 }
 
