@@ -268,11 +268,18 @@ export function buildProgram(): Command {
     .option('--db <file>', `episode database (default ${defaultDbPath()})`)
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 1))
     .option('--no-open', 'do not open a window; just print the link')
-    .action(async (opts: { db?: string; port?: number; open: boolean }) => {
+    // A packaged app's Electron main starts the server so: API keys then come from main (safeStorage).
+    .addOption(new Option('--shell <shell>', 'which shell shows the app').choices(['browser', 'electron']).hideHelp())
+    .action(async (opts: { db?: string; port?: number; open: boolean; shell?: 'browser' | 'electron' }) => {
       const { startApp } = await import('../shell/start.ts');
       program.setOptionValue(
         'exitCode',
-        await startApp({ db: resolve(opts.db ?? defaultDbPath()), ...(opts.port !== undefined ? { port: opts.port } : {}), open: opts.open }),
+        await startApp({
+          db: resolve(opts.db ?? defaultDbPath()),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          open: opts.open,
+          ...(opts.shell ? { shell: opts.shell } : {}),
+        }),
       );
     });
   return program;

@@ -4,9 +4,14 @@
 // origin, which navigation, which external link, which permission) is a function of
 // electron-policy.cjs, tested in Node; this file only wires them to Electron's checkpoints.
 //
-// Started by start.ts as `electron main/shell/electron-main.cjs` with, in the environment,
-// FORESIGHT_ORIGIN (http://127.0.0.1:<port>) and FORESIGHT_SIGN_IN (the path of the sign-in
-// page, a file only this user can read, that gives the window the token). No token in argv.
+// Two ways in:
+//  - `npm start` (start.ts) starts `electron main/shell/electron-main.cjs` with, in the environment,
+//    FORESIGHT_ORIGIN (http://127.0.0.1:<port>) and FORESIGHT_SIGN_IN (the path of the sign-in
+//    page, a file only this user can read, that gives the window the token). No token in argv.
+//  - a packaged app (electron-builder.yml) starts with neither: main then starts the app server
+//    itself, `foresight app --no-open --shell electron` under Electron's own Node
+//    (ELECTRON_RUN_AS_NODE), reads the origin and the sign-in page's path from what it prints,
+//    and stops it on quit.
 'use strict';
 
 const { app, BrowserWindow, Menu, Notification, Tray, dialog, globalShortcut, ipcMain, nativeImage, safeStorage, screen, session, shell, systemPreferences } = require('electron');
@@ -16,18 +21,52 @@ const path = require('node:path');
 const { setTimeout } = require('node:timers');
 const policy = require('./electron-policy.cjs');
 
-const origin = policy.appOrigin(process.env.FORESIGHT_ORIGIN);
-const signIn = policy.signInUrl(process.env.FORESIGHT_SIGN_IN);
-if (!origin || !signIn) {
-  process.stderr.write('foresight: electron-main needs FORESIGHT_ORIGIN=http://127.0.0.1:<port> and FORESIGHT_SIGN_IN=<the sign-in page>\n');
-  process.exit(2);
+const { spawn } = require('node:child_process');
+const readline = require('node:readline');
+const { fileURLToPath } = require('node:url');
+
+/** @type {string | undefined} */
+let origin;
+/** @type {string | undefined} */
+let signIn;
+/** @type {string | undefined} */
+let token;
+/** The app server this process started (packaged app), stopped on quit. */
+let serverChild;
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+/** The app server of a packaged app: started here, its origin and sign-in page read from its output. */
+function startServerChild() {
+  return new Promise((resolve, reject) => {
+    const entry = path.join(app.getAppPath(), 'bin', 'foresight.mjs');
+    serverChild = spawn(process.execPath, [entry, 'app', '--no-open', '--shell', 'electron'], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let found = {};
+    readline.createInterface({ input: serverChild.stdout }).on('line', (line) => {
+      const o = /^Foresight is running at (http:\/\/127\.0\.0\.1:\d+)\/$/.exec(line);
+      const f = /^\s+(file:\/\/\S+\.html)$/.exec(line);
+      if (o) found = { ...found, origin: o[1] };
+      if (f) found = { ...found, file: fileURLToPath(f[1]) };
+      if (found.origin && found.file) resolve(found);
+    });
+    serverChild.once('exit', (code) => reject(new Error(`the app server exited (${code}) before it was ready`)));
+  });
 }
 
-if (!app.requestSingleInstanceLock({ origin })) app.quit();
-
-// The token, from the sign-in page (a file only this user can read): main calls the app server
-// with it on the window's behalf. It is never put on a command line or in the environment.
-const token = policy.tokenFromSignInPage(fs.readFileSync(process.env.FORESIGHT_SIGN_IN, 'utf8'));
+/** Where the app server is, and the token (from the sign-in page, a file only this user can read). */
+async function connect() {
+  let originRaw = process.env.FORESIGHT_ORIGIN;
+  let signInFile = process.env.FORESIGHT_SIGN_IN;
+  if (!originRaw || !signInFile) ({ origin: originRaw, file: signInFile } = await startServerChild());
+  origin = policy.appOrigin(originRaw);
+  signIn = policy.signInUrl(signInFile);
+  if (!origin || !signIn) throw new Error('FORESIGHT_ORIGIN must be http://127.0.0.1:<port> and FORESIGHT_SIGN_IN the sign-in page');
+  // Main calls the app server with it on the window's behalf; it is never put on a command line.
+  token = policy.tokenFromSignInPage(fs.readFileSync(signInFile, 'utf8'));
+}
 /** @type {BrowserWindow | undefined} */
 let win;
 /** The window's place before a run moved it (restored when the run ends). */
@@ -286,7 +325,14 @@ app.on('second-instance', () => {
   }
 });
 
-app.whenReady().then(() => {
+app.whenReady().then(async () => {
+  try {
+    await connect();
+  } catch (e) {
+    dialog.showErrorBox('Foresight could not start', String(e && e.message ? e.message : e));
+    app.exit(2);
+    return;
+  }
   // The page needs no camera, microphone, clipboard, …: asked or checked, no. Notifications from the app's origin only.
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(policy.allowPermissionFrom(permission, details && details.requestingUrl, origin)));
   session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin) => policy.allowPermissionFrom(permission, requestingOrigin, origin));
@@ -312,5 +358,8 @@ app.whenReady().then(() => {
   });
 });
 
-app.on('will-quit', () => globalShortcut.unregisterAll());
+app.on('will-quit', () => {
+  globalShortcut.unregisterAll();
+  if (serverChild && serverChild.exitCode === null) serverChild.kill('SIGTERM');
+});
 app.on('window-all-closed', () => app.quit());

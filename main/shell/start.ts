@@ -26,6 +26,8 @@ export interface StartAppOptions {
   port?: number;
   /** Open a window (Electron, else a browser) when a display is available. Default true. */
   open?: boolean;
+  /** Set by a packaged app's Electron main, which started this server and is the window. */
+  shell?: 'browser' | 'electron';
 }
 
 export interface RunningApp {
@@ -139,7 +141,8 @@ export async function startApp(opts: StartAppOptions): Promise<number> {
   const wantWindow = opts.open !== false && hasDisplay();
   const electron = wantWindow ? findElectron() : undefined;
   // Decided before the server starts: in Electron, API keys are kept by main with safeStorage.
-  const app = await launchApp({ db: opts.db, ...(opts.port !== undefined ? { port: opts.port } : {}), shell: electron ? 'electron' : 'browser' });
+  const shell = opts.shell ?? (electron ? 'electron' : 'browser');
+  const app = await launchApp({ db: opts.db, ...(opts.port !== undefined ? { port: opts.port } : {}), shell });
   if (wantWindow && !electron) out(`${ELECTRON_MISSING}: opening browser mode.`);
   out(`Foresight is running at ${app.origin}/`);
   // The file's path holds no secret, so opening this link (a terminal runs xdg-open with it)
