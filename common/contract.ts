@@ -254,6 +254,8 @@ export const frameRefSchema = z.object({
   frameId: frameIdSchema,
   geometry: frameGeometrySchema,
   capturedAt: timestamp,
+  /** When the agent had the observation (settled, encoded): the start of the live view's latency. */
+  observedAt: timestamp.optional(),
 });
 export type FrameRef = z.infer<typeof frameRefSchema>;
 

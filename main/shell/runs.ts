@@ -194,7 +194,7 @@ class RunSession {
         delete this.state.forecast;
         this.state.groundings = [];
         if (!f) return;
-        this.state.frame = { step: m.step, frameId: m.frameId, geometry: f.geometry, capturedAt: f.capturedAt };
+        this.state.frame = { step: m.step, frameId: m.frameId, geometry: f.geometry, capturedAt: f.capturedAt, observedAt: f.emittedAt };
         this.events.emit('run.observation', { runId, ...this.state.frame, ...(m.settle ? { settle: m.settle } : {}) });
         return;
       }
