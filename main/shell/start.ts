@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { createHandlers } from './api.ts';
-import { buildRendererAssets } from './assets.ts';
+import { loadRendererAssets } from './assets.ts';
 import { startServer } from './server.ts';
 import { writeSignInPage, type SignInPage } from './sign-in.ts';
 import { openWindow } from './window.ts';
@@ -55,7 +55,7 @@ export async function launchApp(opts: {
 }): Promise<RunningApp> {
   const dbPath = resolve(opts.db);
   mkdirSync(dirname(dbPath), { recursive: true });
-  const assets = await buildRendererAssets();
+  const assets = loadRendererAssets();
   const store = SqliteEpisodeStore.open(dbPath);
   try {
     const server = await startServer({
