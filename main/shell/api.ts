@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { AppInfo, CALLS, CallName, CallResponseInput } from '../../common/contract.ts';
+import { ForesightError } from '../../common/errors.ts';
 import type { SqliteEpisodeStore } from '../../store/index.ts';
 
 /** One function per call: takes the checked request, returns what the response schema accepts. */
@@ -16,9 +17,27 @@ export type Handlers = {
 export type EpisodeReader = Pick<SqliteEpisodeStore, 'listEpisodes' | 'getEpisode' | 'resolveEpisodeId' | 'readScreenshot'>;
 
 export function createHandlers(store: EpisodeReader, info: AppInfo): Handlers {
+  const later = (name: string) => () => {
+    throw new ForesightError('INTERNAL', `${name} is not served yet`);
+  };
   return {
     'app.info': () => info,
     'episodes.list': (request) => store.listEpisodes(request),
     'episodes.get': (request) => store.getEpisode(store.resolveEpisodeId(request.id)),
+    'episodes.export': later('episodes.export'),
+    'episodes.delete': later('episodes.delete'),
+    'runs.start': later('runs.start'),
+    'runs.current': () => ({ run: null }),
+    'runs.pause': later('runs.pause'),
+    'runs.resume': later('runs.resume'),
+    'runs.stop': later('runs.stop'),
+    'runs.noClickZones': later('runs.noClickZones'),
+    'gate.decide': later('gate.decide'),
+    'benchmarks.list': later('benchmarks.list'),
+    'settings.get': later('settings.get'),
+    'settings.update': later('settings.update'),
+    'settings.setApiKey': later('settings.setApiKey'),
+    'settings.clearApiKey': later('settings.clearApiKey'),
+    'settings.testConnection': later('settings.testConnection'),
   };
 }
