@@ -5,7 +5,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
-import { call } from './transport.ts';
+import { call, eventSourceChannel } from './transport.ts';
 import './style.css';
 
 declare global {
@@ -19,7 +19,7 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App call={call} />
+      <App call={call} live={eventSourceChannel()} />
     </StrictMode>,
   );
 }

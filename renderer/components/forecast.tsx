@@ -11,15 +11,21 @@ export function ForecastSteps({ forecast, changes, compact = false }: { forecast
         return (
           <li key={i} className={`forecast-step${change ? ` change-${change}` : ''}`} data-change={change}>
             <span className="step-num">{i + 1}</span>
-            <span className={`action-type action-${s.action.action_type}`}>{s.action.action_type}</span>
-            <span className="instruction">{s.action.step_instruction || '—'}</span>
-            {actionArguments(s.action).map((arg, j) => (
-              <span key={j} className="arg mono">
-                {arg}
-              </span>
-            ))}
-            <span className={`step-status${s.status === 'done' ? ' is-done' : ''}`}>{s.status}</span>
-            {change === 'changed' || change === 'new' ? <span className="change-tag">{change}</span> : null}
+            <div className="step-main">
+              <div className="step-line">
+                <span className={`action-type action-${s.action.action_type}`}>{s.action.action_type}</span>
+                <span className="instruction">{s.action.step_instruction || '—'}</span>
+              </div>
+              <div className="step-meta">
+                {actionArguments(s.action).map((arg, j) => (
+                  <span key={j} className="arg mono">
+                    {arg}
+                  </span>
+                ))}
+                <span className={`step-status${s.status === 'done' ? ' is-done' : ''}`}>{s.status}</span>
+                {change === 'changed' || change === 'new' ? <span className="change-tag">{change}</span> : null}
+              </div>
+            </div>
           </li>
         );
       })}

@@ -16,10 +16,12 @@ import { describeDiff, diffForecasts, expectedNext } from '../forecast-diff.ts';
 import { actionArguments, clock, dateTime, duration, round } from '../format.ts';
 import { EpisodeActions } from './EpisodeActions.tsx';
 
+const APPROVAL_TEXT: Record<string, string> = { never: 'automatic', each: 'approve each step', forecast: 'approve when the forecast changes' };
+
 const DECISION_TEXT: Record<ApprovalView['decision'], string> = { approve: 'Approved', edit: 'Edited', reject: 'Rejected' };
 
-/** The forecast a step acted on: its last parsed one. */
-const lastForecast = (s: StepView) => [...s.forecasts].reverse().find((f) => f.forecast)?.forecast;
+/** The forecast a step acted on: a person's edit of it, else its last parsed one. */
+const lastForecast = (s: StepView) => [...s.approvals].reverse().find((a) => a.edited)?.edited ?? [...s.forecasts].reverse().find((f) => f.forecast)?.forecast;
 
 function Raw({ summary, body }: { summary: string; body: string }) {
   return (
@@ -141,6 +143,7 @@ function StepDetail({ step, previous }: { step: StepView; previous?: StepView })
   return (
     <section className="step" id={`step-${step.stepNumber}`} data-step={step.stepNumber}>
       <h2>Step {step.stepNumber}</h2>
+      <div className="step-body">
       <figure className="shot">
         <StepShot step={step} />
         <figcaption className="muted small">
@@ -171,6 +174,7 @@ function StepDetail({ step, previous }: { step: StepView; previous?: StepView })
           <ExecutionRecord key={`x${i}`} x={x} />
         ))}
         {nothing ? <p className="muted">Nothing was recorded after this screenshot.</p> : null}
+      </div>
       </div>
     </section>
   );
@@ -222,6 +226,7 @@ function Meta({ rows }: { rows: [string, ReactNode][] }) {
 
 function Header({ e, call, onDeleted }: { e: Episode; call: Caller; onDeleted: () => void }) {
   const ended = e.endedAt !== undefined ? `${dateTime(e.endedAt)} (${duration(e.endedAt - e.startedAt)})` : '—';
+  const approval = typeof e.settings.approval === 'string' ? e.settings.approval : undefined;
   return (
     <div className="episode-head">
       <a href={href('episodes')} className="back">
@@ -242,17 +247,18 @@ function Header({ e, call, onDeleted }: { e: Episode; call: Caller; onDeleted: (
       ) : null}
       <Meta
         rows={[
-          ['Episode', <span className="mono">{e.id}</span>],
-          ['Mode', e.mode],
+          ['Mode', approval ? `${e.mode} · ${APPROVAL_TEXT[approval] ?? approval}` : e.mode],
           ['Planner', <span className="mono">{e.planner}</span>],
           ['Grounder', <span className="mono">{e.grounder}</span>],
           ['Started', dateTime(e.startedAt)],
-          ['Ended', ended],
+          ['Took', e.endedAt !== undefined ? duration(e.endedAt - e.startedAt) : '—'],
           ['Steps', String(e.steps.length)],
-          ['Process', `${e.pid} on ${e.host}`],
         ]}
       />
-      {Object.keys(e.settings).length ? <Raw summary="Settings" body={JSON.stringify(e.settings, null, 2)} /> : null}
+      <details className="raw">
+        <summary>Details</summary>
+        <pre>{[`episode  ${e.id}`, `ended    ${ended}`, `process  ${e.pid} on ${e.host}`, '', JSON.stringify(e.settings, null, 2)].join('\n')}</pre>
+      </details>
     </div>
   );
 }
