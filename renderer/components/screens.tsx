@@ -5,13 +5,13 @@
  * full-size screenshots.
  */
 import { useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
-import type { StepView } from '../../common/contract.ts';
+import { frameUrl, type StepView, type ThumbnailWidth } from '../../common/contract.ts';
 import { round } from '../format.ts';
 import { stepMarks } from '../step-marks.ts';
 
-export const blobUrl = (sha: string) => `/blobs/${sha}.png`;
-/** The downscaled form for lists (the server may ignore the width and send the full image). */
-export const thumbUrl = (sha: string, width = 320) => `/blobs/${sha}.png?w=${width}`;
+export const blobUrl = (sha: string) => frameUrl(sha);
+/** The downscaled form for lists and timelines (a JPEG at most `width` pixels wide). */
+export const thumbUrl = (sha: string, width: ThumbnailWidth = 320) => frameUrl(sha, width);
 
 export interface Frame {
   frameSha256: string;
@@ -24,18 +24,20 @@ const pct = (v: number, of: number) => `${(v / of) * 100}%`;
 /** A step's screenshot with where it acted (and the grounded points of its forecast). */
 export function StepShot({ step, thumb = false, className }: { step: StepView; thumb?: boolean; className?: string }) {
   const [missing, setMissing] = useState(false);
+  // A server without thumbnails (an older one) still has the full image.
+  const [full, setFull] = useState(!thumb);
   const frame = step.geometry;
   return (
     <div className={`shot-frame${thumb ? ' thumb' : ''}${missing ? ' missing' : ''}${className ? ` ${className}` : ''}`}>
       <img
         className="shot-img"
-        src={thumb ? thumbUrl(step.frameSha256) : blobUrl(step.frameSha256)}
+        src={full ? blobUrl(step.frameSha256) : thumbUrl(step.frameSha256)}
         alt={`Screenshot before step ${step.stepNumber}`}
         width={step.imageWidth}
         height={step.imageHeight}
         loading="lazy"
         decoding="async"
-        onError={() => setMissing(true)}
+        onError={() => (full ? setMissing(true) : setFull(true))}
       />
       {stepMarks(step).map((m, i) => (
         <div
