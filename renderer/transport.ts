@@ -1,11 +1,11 @@
 /**
- * The renderer's side of common/contract.ts over HTTP (browser mode, and for now the Electron
- * window too). Checks the request before sending it and the answer before handing it on, so
+ * The renderer's side of common/contract.ts over HTTP and server-sent events (browser mode, and
+ * for now the Electron window too). Checks the request before sending it and the answer before handing it on, so
  * the views only ever see values of the contract's types.
  *
  * Authentication is the HttpOnly cookie the printed link set; this code never sees the token.
  */
-import { CALLS, describeIssues, resultSchema, type Caller, type CallName, type CallResponse } from '../common/contract.ts';
+import { CALLS, describeIssues, EVENT_NAMES, EVENTS_PATH, parseEvent, resultSchema, type Caller, type CallName, type CallResponse, type EventName, type LiveEvent } from '../common/contract.ts';
 import type { ErrorInfo, Result } from '../common/errors.ts';
 
 const failure = (error: ErrorInfo) => ({ ok: false as const, error });
@@ -64,4 +64,54 @@ export const call: Caller = httpCaller();
 /** The server refused us for want of the token (the page was opened without the printed link). */
 export function isMissingToken(error: ErrorInfo): boolean {
   return error.code === 'BAD_INPUT' && error.details?.reason === 'token';
+}
+
+// ---------------------------------------------------------------- live events
+
+/** The live channel as the views use it: events checked against the contract, in order. */
+export interface LiveChannel {
+  /** Calls `onOpen` at every (re)connection — the moment to read the snapshot again. Returns the unsubscribe. */
+  subscribe(onEvent: (event: LiveEventOf) => void, onOpen: () => void, onProblem: (message: string) => void): () => void;
+}
+
+export type LiveEventOf = { [N in EventName]: LiveEvent<N> }[EventName];
+
+/**
+ * Server-sent events at EVENTS_PATH. EventSource reconnects by itself and sends Last-Event-ID,
+ * so the server replays what this page missed; an event that does not fit the contract is
+ * reported, never applied.
+ */
+export function eventSourceChannel(url = EVENTS_PATH): LiveChannel {
+  return {
+    subscribe(onEvent, onOpen, onProblem) {
+      if (typeof EventSource === 'undefined') {
+        onProblem('This browser has no EventSource: the run view will not update live.');
+        return () => undefined;
+      }
+      const source = new EventSource(url, { withCredentials: true });
+      source.onopen = () => onOpen();
+      source.onerror = () => {
+        if (source.readyState === EventSource.CLOSED) onProblem('The live connection to the app was refused. Is `npm start` still running? Reload the page.');
+      };
+      for (const name of EVENT_NAMES) {
+        source.addEventListener(name, (m: MessageEvent<string>) => {
+          let data: unknown;
+          try {
+            data = JSON.parse(m.data);
+          } catch {
+            onProblem(`event ${name} is not JSON`);
+            return;
+          }
+          const checked = parseEvent(name, data);
+          if (!checked.ok) {
+            onProblem(checked.message);
+            return;
+          }
+          // parseEvent checked `data` against EVENTS[name].
+          onEvent({ seq: Number(m.lastEventId) || 0, name, data: checked.event.data } as LiveEventOf);
+        });
+      }
+      return () => source.close();
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { createHandlers, exportEpisode } from './api.ts';
-import { buildRendererAssets } from './assets.ts';
+import { loadRendererAssets } from './assets.ts';
 import { BenchmarkFolders } from './benchmarks.ts';
 import { EventHub } from './events.ts';
 import { RunManager } from './runs.ts';
@@ -73,7 +73,7 @@ export async function launchApp(opts: {
   const dbPath = resolve(opts.db);
   const dataDir = dirname(dbPath);
   mkdirSync(dataDir, { recursive: true });
-  const assets = await buildRendererAssets();
+  const assets = loadRendererAssets();
   const store = SqliteEpisodeStore.open(dbPath);
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const shell = opts.shell ?? 'browser';
