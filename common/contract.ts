@@ -60,6 +60,8 @@ export const episodeSummarySchema = z.object({
   planner: z.string(),
   grounder: z.string(),
   stepCount: z.number().int().nonnegative(),
+  /** The approval mode the episode ran with (from its settings; absent for episodes without one). */
+  approval: z.enum(APPROVAL_POLICIES).optional(),
   startedAt: timestamp,
   endedAt: timestamp.optional(),
   error: errorInfoSchema.optional(),
@@ -252,6 +254,8 @@ export const frameRefSchema = z.object({
   frameId: frameIdSchema,
   geometry: frameGeometrySchema,
   capturedAt: timestamp,
+  /** When the agent had the observation (settled, encoded): the start of the live view's latency. */
+  observedAt: timestamp.optional(),
 });
 export type FrameRef = z.infer<typeof frameRefSchema>;
 

@@ -28,7 +28,7 @@ before(async () => {
   const db = join(dir, 'episodes.db');
   seeded = await seedEpisodes(db);
   store = SqliteEpisodeStore.open(db);
-  const handlers = createHandlers(store, { version: 'test', dbPath: db });
+  const handlers = createHandlers({ store, info: { version: 'test', dbPath: db } });
   // The calls as the server runs them: the request and the answer checked by the contract.
   call = (async (name: CallName, request: unknown) => {
     try {
