@@ -31,11 +31,10 @@ export default defineConfig({
   },
   server: {
     host: '127.0.0.1',
-    proxy: {
-      '/api': { target: devTarget, changeOrigin: true, ws: true },
-      '/blobs': { target: devTarget, changeOrigin: true },
-      '/live': { target: devTarget, changeOrigin: true, ws: true },
-      '/login': { target: devTarget, changeOrigin: true },
-    },
+    // Everything but the page goes to the app server. It refuses a foreign Origin (and Host), so
+    // the proxy presents the server's own; the sign-in cookie (set for 127.0.0.1) goes along.
+    proxy: Object.fromEntries(
+      ['/api', '/events', '/blobs', '/thumbs', '/exports', '/bench-reports', '/login'].map((path) => [path, { target: devTarget, changeOrigin: true, headers: { origin: devTarget } }]),
+    ),
   },
 });

@@ -5,7 +5,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
-import { call, eventSourceChannel } from './transport.ts';
+import { pageTransport } from './transport.ts';
 import './style.css';
 
 declare global {
@@ -17,9 +17,10 @@ declare global {
 
 const root = document.getElementById('root');
 if (root) {
+  const { call, live } = pageTransport();
   createRoot(root).render(
     <StrictMode>
-      <App call={call} live={eventSourceChannel()} />
+      <App call={call} live={live} />
     </StrictMode>,
   );
 }

@@ -115,3 +115,60 @@ export function eventSourceChannel(url = EVENTS_PATH): LiveChannel {
     },
   };
 }
+
+// ---------------------------------------------------------------- Electron
+
+/** What the Electron preload (main/shell/preload.cjs) exposes as `window.foresight`. */
+export interface PreloadApi {
+  kind: 'electron';
+  calls: Record<string, (request: unknown) => Promise<unknown>>;
+  onEvent(listener: (name: string, data: unknown, seq: number) => void): () => void;
+}
+
+const preloadName = (name: CallName) => name.replace(/\.([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * The calls through the preload's one-function-per-call API. The answer is checked against the
+ * contract here too: main is trusted less than the schema.
+ */
+export function preloadCaller(api: PreloadApi): Caller {
+  return async <N extends CallName>(name: N, request: unknown): Promise<Result<CallResponse<N>>> => {
+    const checked = CALLS[name].request.safeParse(request);
+    if (!checked.success) return failure({ code: 'BAD_INPUT', message: `Bad request to ${name}: ${describeIssues(checked.error)}` });
+    const fn = api.calls[preloadName(name)];
+    if (!fn) return failure({ code: 'INTERNAL', message: `This Electron window has no call ${name}: restart the app after an update` });
+    let body: unknown;
+    try {
+      body = await fn(checked.data);
+    } catch (e) {
+      return failure({ code: 'INTERNAL', message: `${name} failed in the Electron shell: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    const answer = answerSchema(name).safeParse(body);
+    if (!answer.success) return failure({ code: 'INTERNAL', message: `The answer to ${name} does not fit the contract: ${describeIssues(answer.error)}` });
+    return answer.data as Result<CallResponse<N>>;
+  };
+}
+
+/** The live events through the preload; `onOpen` once (main replays nothing: the snapshot is read at once). */
+export function preloadChannel(api: PreloadApi): LiveChannel {
+  return {
+    subscribe(onEvent, onOpen, onProblem) {
+      queueMicrotask(onOpen);
+      return api.onEvent((name, data, seq) => {
+        const checked = parseEvent(name, data);
+        if (!checked.ok) return onProblem(checked.message);
+        onEvent({ seq, name: checked.event.name, data: checked.event.data } as LiveEventOf);
+      });
+    },
+  };
+}
+
+function isPreloadApi(v: unknown): v is PreloadApi {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'electron' && typeof (v as { calls?: unknown }).calls === 'object' && typeof (v as { onEvent?: unknown }).onEvent === 'function';
+}
+
+/** This page's transport: the Electron preload when the page is in the app's window, else HTTP + server-sent events. */
+export function pageTransport(): { call: Caller; live: LiveChannel } {
+  const api: unknown = (globalThis as { foresight?: unknown }).foresight;
+  return isPreloadApi(api) ? { call: preloadCaller(api), live: preloadChannel(api) } : { call, live: eventSourceChannel() };
+}

@@ -13,7 +13,7 @@ import type { ErrorInfo } from '../../common/errors.ts';
 import { applyEvent, initialRunView, type RunViewState } from '../run-state.ts';
 import type { LiveChannel, LiveEventOf } from '../transport.ts';
 
-type Action = { type: 'snapshot'; run: RunState | null } | { type: 'event'; event: LiveEventOf } | { type: 'problem'; error: ErrorInfo | undefined };
+type Action = { type: 'snapshot'; run: RunState | null } | { type: 'event'; event: LiveEventOf } | { type: 'problem'; error: ErrorInfo; from: 'call' | 'live' };
 
 interface State extends RunViewState {
   loaded: boolean;
@@ -27,7 +27,8 @@ function reducer(s: State, a: Action): State {
     case 'event':
       return { ...s, ...applyEvent(s, a.event) };
     case 'problem':
-      return { ...s, problem: a.error };
+      // The call's error says more (a missing sign-in, the app gone) than the live channel's.
+      return a.from === 'live' && s.problem ? s : { ...s, problem: a.error };
   }
 }
 
@@ -71,7 +72,7 @@ export function useRun(call: Caller, live: LiveChannel): RunHandle {
   const refresh = useCallback(async () => {
     const r = await call('runs.current', {});
     if (r.ok) dispatch({ type: 'snapshot', run: r.value.run });
-    else dispatch({ type: 'problem', error: r.error });
+    else dispatch({ type: 'problem', error: r.error, from: 'call' });
   }, [call]);
 
   useEffect(() => {
@@ -82,7 +83,7 @@ export function useRun(call: Caller, live: LiveChannel): RunHandle {
         if (event.name === 'gate.waiting') notifyWaiting(event.data);
       },
       () => void refresh(),
-      (message) => dispatch({ type: 'problem', error: { code: 'ENDPOINT_UNREACHABLE', message } }),
+      (message) => dispatch({ type: 'problem', error: { code: 'ENDPOINT_UNREACHABLE', message }, from: 'live' }),
     );
   }, [call, live, refresh]);
 

@@ -49,7 +49,7 @@ export function StepEditForm({ forecast, draft, onChange }: { forecast: Forecast
       <div className="field-row">
         <label className="field">
           <span>Step</span>
-          <select aria-label="Step to edit" value={draft.index} onChange={(e) => onChange({ index: Number(e.target.value), edit: {} })}>
+          <select data-testid="edit-step" aria-label="Step to edit" value={draft.index} onChange={(e) => onChange({ index: Number(e.target.value), edit: {} })}>
             {forecast.steps.map((s, i) => (
               <option key={i} value={i}>
                 {i + 1}. {s.action.action_type}
@@ -59,7 +59,7 @@ export function StepEditForm({ forecast, draft, onChange }: { forecast: Forecast
         </label>
         <label className="field">
           <span>Action</span>
-          <select aria-label="Action type" value={type} onChange={(e) => set({ action_type: ACTION_TYPES.find((t) => t === e.target.value) })}>
+          <select data-testid="edit-type" aria-label="Action type" value={type} onChange={(e) => set({ action_type: ACTION_TYPES.find((t) => t === e.target.value) })}>
             {ACTION_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t}
@@ -70,12 +70,12 @@ export function StepEditForm({ forecast, draft, onChange }: { forecast: Forecast
       </div>
       <label className="field">
         <span>Instruction</span>
-        <input type="text" aria-label="Instruction" value={draft.edit.step_instruction ?? step.action.step_instruction} onChange={(e) => set({ step_instruction: e.target.value })} />
+        <input type="text" data-testid="edit-instruction" aria-label="Instruction" value={draft.edit.step_instruction ?? step.action.step_instruction} onChange={(e) => set({ step_instruction: e.target.value })} />
       </label>
       {TEXT_TYPES.includes(type) ? (
         <label className="field">
           <span>Text to type</span>
-          <input type="text" aria-label="Text to type" value={text} onChange={(e) => set({ text: e.target.value })} />
+          <input type="text" data-testid="edit-text" aria-label="Text to type" value={text} onChange={(e) => set({ text: e.target.value })} />
         </label>
       ) : null}
       {KEY_TYPES.includes(type) ? (
@@ -83,7 +83,7 @@ export function StepEditForm({ forecast, draft, onChange }: { forecast: Forecast
           <span>
             Keys <span className="hint">as ctrl+s, enter</span>
           </span>
-          <input type="text" aria-label="Keys" value={keysText} onChange={(e) => onChange({ ...draft, keysText: e.target.value })} />
+          <input type="text" data-testid="edit-keys" aria-label="Keys" value={keysText} onChange={(e) => onChange({ ...draft, keysText: e.target.value })} />
         </label>
       ) : null}
       {draft.index === 0 ? (
@@ -129,16 +129,16 @@ export function ReviewPanel({
   return (
     <section className="review" aria-label="Review the forecast">
       <div className="review-actions">
-        <button type="button" className="ok" disabled={busy} onClick={() => onDecide({ kind: 'approve' })}>
+        <button type="button" data-testid="gate-approve" className="ok" disabled={busy} onClick={() => onDecide({ kind: 'approve' })}>
           <Icon name="check" size={16} /> Approve
         </button>
-        <button type="button" disabled={busy} onClick={() => onDecide({ kind: 'approve_rest' })} title="Approve this step and the following ones while the agent keeps to this forecast">
+        <button type="button" data-testid="gate-approve-rest" disabled={busy} onClick={() => onDecide({ kind: 'approve_rest' })} title="Approve this step and the following ones while the agent keeps to this forecast">
           <Icon name="forward" size={16} /> Approve the rest
         </button>
-        <button type="button" className={panel === 'edit' ? 'active' : ''} disabled={busy} onClick={() => open(panel === 'edit' ? 'none' : 'edit')} aria-expanded={panel === 'edit'}>
+        <button type="button" data-testid="gate-edit" className={panel === 'edit' ? 'active' : ''} disabled={busy} onClick={() => open(panel === 'edit' ? 'none' : 'edit')} aria-expanded={panel === 'edit'}>
           <Icon name="edit" size={16} /> Edit
         </button>
-        <button type="button" className={`danger${panel === 'reject' ? ' active' : ''}`} disabled={busy} onClick={() => open(panel === 'reject' ? 'none' : 'reject')} aria-expanded={panel === 'reject'}>
+        <button type="button" data-testid="gate-reject" className={`danger${panel === 'reject' ? ' active' : ''}`} disabled={busy} onClick={() => open(panel === 'reject' ? 'none' : 'reject')} aria-expanded={panel === 'reject'}>
           <Icon name="x" size={16} /> Reject
         </button>
       </div>
@@ -161,7 +161,7 @@ export function ReviewPanel({
             <button type="button" className="ghost" onClick={() => open('none')}>
               Cancel
             </button>
-            <button type="button" className="primary" disabled={busy || !result?.ok} onClick={() => result?.ok && onDecide({ kind: 'edit', forecast: result.forecast })}>
+            <button type="button" data-testid="edit-send" className="primary" disabled={busy || !result?.ok} onClick={() => result?.ok && onDecide({ kind: 'edit', forecast: result.forecast })}>
               Run the edited step
             </button>
           </div>
@@ -177,14 +177,14 @@ export function ReviewPanel({
         >
           <label className="field">
             <span>Why is this forecast wrong?</span>
-            <textarea aria-label="Reason" rows={3} value={reason} placeholder="e.g. The file must be saved in Documents, not on the desktop" onChange={(e) => setReason(e.target.value)} />
+            <textarea data-testid="reject-reason" aria-label="Reason" rows={3} value={reason} placeholder="e.g. The file must be saved in Documents, not on the desktop" onChange={(e) => setReason(e.target.value)} />
             <span className="hint">The planner is asked again with your reason.</span>
           </label>
           <div className="review-foot">
             <button type="button" className="ghost" onClick={() => open('none')}>
               Cancel
             </button>
-            <button type="submit" className="danger solid" disabled={busy || reason.trim() === ''}>
+            <button type="submit" data-testid="reject-send" className="danger solid" disabled={busy || reason.trim() === ''}>
               Reject and re-plan
             </button>
           </div>

@@ -117,6 +117,7 @@ export function ForecastOverlay({ frame, points, onMove, alt }: { frame: Frame; 
               key={p.step}
               type="button"
               className="target first draggable"
+              data-testid="screen-point-1"
               style={style}
               title={`${title} — drag it to where it should go`}
               aria-label={`Point of step 1 at ${round(p.x)}, ${round(p.y)}; drag or use the arrow keys to move it`}

@@ -38,7 +38,7 @@ function ModelSelect({ id, label, value, onChange, endpoints, builtins, spec, on
   return (
     <div className="field">
       <span>{label}</span>
-      <select id={id} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+      <select id={id} data-testid={`run-${id}`} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
         {endpoints.length ? (
           <optgroup label="Your endpoints">
             {endpoints.map((e) => (
@@ -61,7 +61,7 @@ function ModelSelect({ id, label, value, onChange, endpoints, builtins, spec, on
           <option value="spec">Command-line spec…</option>
         </optgroup>
       </select>
-      {value === 'spec' ? <input type="text" aria-label={`${label} spec`} className="mono" placeholder="openai:http://127.0.0.1:8000/v1#ui-tars-1.5-7b" value={spec} onChange={(e) => onSpec(e.target.value)} /> : null}
+      {value === 'spec' ? <input type="text" data-testid={`run-${id}-spec`} aria-label={`${label} spec`} className="mono" placeholder="openai:http://127.0.0.1:8000/v1#ui-tars-1.5-7b" value={spec} onChange={(e) => onSpec(e.target.value)} /> : null}
     </div>
   );
 }
@@ -110,6 +110,7 @@ function NewRun({ call, onStarted }: { call: Caller; onStarted: (run: RunState) 
             <span>What should the agent do?</span>
             <textarea
               id="task"
+              data-testid="run-task"
               aria-label="Task"
               rows={3}
               value={task}
@@ -125,7 +126,7 @@ function NewRun({ call, onStarted }: { call: Caller; onStarted: (run: RunState) 
             <div className="segmented" role="radiogroup" aria-label="Approval mode">
               {MODES.map((m) => (
                 <label key={m.value}>
-                  <input type="radio" name="mode" value={m.value} checked={mode === m.value} onChange={() => setMode(m.value)} />
+                  <input type="radio" name="mode" data-testid={`run-mode-${m.value}`} value={m.value} checked={mode === m.value} onChange={() => setMode(m.value)} />
                   {m.label}
                 </label>
               ))}
@@ -156,7 +157,7 @@ function NewRun({ call, onStarted }: { call: Caller; onStarted: (run: RunState) 
           {error ? <ErrorBox error={error} title="The run did not start" /> : null}
           <div className="form-foot">
             <span className="muted small">The agent takes over the mouse and keyboard. Press the kill-switch key to stop it at any moment.</span>
-            <button type="submit" className="primary large" disabled={!ready}>
+            <button type="submit" data-testid="run-start" className="primary large" disabled={!ready}>
               <Icon name="run" size={16} /> Start
             </button>
           </div>
@@ -221,15 +222,15 @@ function Controls({ call, run, onState, onError }: { call: Caller; run: RunState
   return (
     <>
       {run.status === 'paused' ? (
-        <button type="button" disabled={busy} onClick={() => void act('runs.resume')}>
+        <button type="button" data-testid="run-resume" disabled={busy} onClick={() => void act('runs.resume')}>
           <Icon name="run" size={16} /> Resume
         </button>
       ) : (
-        <button type="button" disabled={busy || run.status === 'stopping'} onClick={() => void act('runs.pause')}>
+        <button type="button" data-testid="run-pause" disabled={busy || run.status === 'stopping'} onClick={() => void act('runs.pause')}>
           <Icon name="pause" size={16} /> Pause
         </button>
       )}
-      <button type="button" className="danger" disabled={busy || run.status === 'stopping'} onClick={() => void act('runs.stop')}>
+      <button type="button" data-testid="run-stop" className="danger" disabled={busy || run.status === 'stopping'} onClick={() => void act('runs.stop')}>
         <Icon name="stop" size={16} /> Stop
       </button>
     </>
@@ -284,7 +285,7 @@ function LiveRun({ call, handle, run, onNew }: { call: Caller; handle: RunHandle
         ) : null}
       </PageHead>
       {pending ? (
-        <div className="waiting-banner" role="status">
+        <div className="waiting-banner" role="status" data-testid="run-waiting" data-review={pending.reviewId} data-step={pending.step}>
           <Icon name="bell" size={18} />
           <div>
             <strong>Waiting for you</strong> — step {pending.step}, since {clock(pending.since)}. The agent does nothing until you decide.
@@ -297,7 +298,7 @@ function LiveRun({ call, handle, run, onNew }: { call: Caller; handle: RunHandle
         </div>
       ) : null}
       {run.status === 'ended' && run.outcome ? (
-        <div className={`outcome outcome-${run.outcome.status}`}>
+        <div className={`outcome outcome-${run.outcome.status}`} data-testid="run-outcome" data-status={run.outcome.status}>
           <StatusBadge status={run.outcome.status} />
           <span>
             {run.outcome.answer ? `Answer: ${run.outcome.answer}` : run.outcome.error ? run.outcome.error.message : `${run.outcome.steps} steps`}

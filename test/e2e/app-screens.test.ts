@@ -5,10 +5,12 @@
  * benchmarks, settings and the first start. Written to test-artifacts/screens/ (or
  * $FORESIGHT_SCREENS_DIR); the folder is printed.
  *
- * Real: the episode database (seed.ts, through the store), the HTTP server and its sign-in
- * checks, the renderer's production build, Chromium. Scripted: the answers of the run,
- * settings and benchmark calls (a run needs an agent on a desktop; this test is about what the
- * page draws), served through the contract's own schemas by the real server. The scripted gate
+ * Real: the episode database (seed.ts, through the store), the settings (a data folder with two
+ * endpoints and a stored key, and a fresh one for the first start), thumbnails, the HTTP server
+ * and its sign-in checks, the renderer's production build, Chromium. Scripted: the run's state
+ * and the benchmark listing (a run needs an agent on a desktop, a benchmark run a replay — both
+ * have their own tests; this one is about what the page draws), served through the contract's
+ * own schemas by the real server. The scripted gate
  * records the decision the page sends, so the edit is checked as the server receives it.
  */
 import assert from 'node:assert/strict';
@@ -18,10 +20,12 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { actionSchema, type Forecast } from '../../common/actions.ts';
-import type { AppGateDecision, BenchRunView, CallRequest, EndpointView, PendingReview, Preset, RunState, SettingsView } from '../../common/contract.ts';
-import { createHandlers, type Handlers } from '../../main/shell/api.ts';
+import type { AppGateDecision, BenchRunView, CallRequest, PendingReview, RunState } from '../../common/contract.ts';
+import { createHandlers, exportEpisode, type Handlers } from '../../main/shell/api.ts';
 import { loadRendererAssets } from '../../main/shell/assets.ts';
 import { startServer, type RunningServer } from '../../main/shell/server.ts';
+import { Settings } from '../../main/shell/settings.ts';
+import { Thumbnails } from '../../main/shell/thumbnails.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { ensureRendererBuild } from './renderer-build.ts';
 import { GEOMETRY, OPEN_BUTTON, ORIGINAL_INSTRUCTION, SAVE_BUTTON, TASKS, seedEpisodes, type Seeded } from './seed.ts';
@@ -55,30 +59,6 @@ const scripted = {
   firstStart: false,
   run: null as RunState | null,
 };
-
-const ENDPOINTS: EndpointView[] = [
-  { id: 'uitars', label: 'UI-TARS-1.5 (local vLLM)', baseUrl: 'http://127.0.0.1:8000/v1', model: 'ui-tars-1.5-7b', format: 'uitars-1.5', convention: 'uitars', hasKey: false },
-  { id: 'qwen', label: 'Qwen2.5-VL (hosted)', baseUrl: 'https://api.example.com/v1', model: 'qwen2.5-vl-72b-instruct', format: 'tracer1', convention: 'qwen25vl', hasKey: true },
-];
-const PRESETS: Preset[] = [
-  { id: 'uitars-1.5', label: 'UI-TARS-1.5', description: 'Plans and grounds in one model; answers in its own action format.', role: 'planner', format: 'uitars-1.5', convention: 'uitars', modelHint: 'ui-tars-1.5-7b' },
-  { id: 'qwen25vl', label: 'Qwen2.5-VL', description: 'A general VLM prompted with the TraceR1 forecast format.', role: 'planner', format: 'tracer1', convention: 'qwen25vl', modelHint: 'qwen2.5-vl-7b-instruct' },
-  { id: 'tracer1', label: 'TraceR1 planner', description: 'A planner trained for anticipatory forecasts (TraceR1 answers).', role: 'planner', format: 'tracer1', modelHint: 'tracer1-qwen3-vl-8b' },
-  { id: 'uitars-grounder', label: 'UI-TARS as grounder', description: 'Finds the point of the first step from its instruction.', role: 'grounder', convention: 'uitars', modelHint: 'ui-tars-1.5-7b' },
-];
-
-function settingsView(): SettingsView {
-  return {
-    endpoints: scripted.firstStart ? [] : ENDPOINTS,
-    presets: PRESETS,
-    killKey: 'ctrl+alt+escape',
-    windowPolicy: 'panel',
-    dataDir: join(dir, 'data'),
-    dbPath: join(dir, 'data', 'episodes.db'),
-    firstStart: scripted.firstStart,
-    keyStorage: 'file',
-  };
-}
 
 const BENCH_RUNS: BenchRunView[] = [
   {
@@ -153,16 +133,19 @@ function runState(pending: boolean): RunState {
   };
 }
 
-function handlers(base: Handlers): Handlers {
+/** The real handlers (store, settings); the run and the benchmark listing scripted. */
+function handlers(configured: Handlers, fresh: Handlers): Handlers {
+  const settingsOf = () => (scripted.firstStart ? fresh : configured);
   return {
-    ...base,
+    ...configured,
+    'settings.get': (r) => settingsOf()['settings.get'](r),
+    'settings.update': (r) => settingsOf()['settings.update'](r),
     'runs.current': () => ({ run: scripted.run }),
     'gate.decide': (r: CallRequest<'gate.decide'>) => {
       decisions.push(r.decision);
       scripted.run = runState(false);
       return scripted.run;
     },
-    'settings.get': () => settingsView(),
     'benchmarks.list': (r: CallRequest<'benchmarks.list'>) => ({ folder: r.folder, runs: BENCH_RUNS }),
   };
 }
@@ -174,9 +157,25 @@ before(async () => {
   mkdirSync(join(dir, 'data'));
   seeded = await seedEpisodes(db);
   store = SqliteEpisodeStore.open(db);
+  // Real settings in the data folder, with two endpoints and a stored key; and a fresh data
+  // folder for the first start (no endpoint, no episode).
+  const settings = Settings.open(join(dir, 'data'), db, 'file', () => true);
+  settings.update({
+    endpoints: [
+      { id: 'uitars', label: 'UI-TARS-1.5 (local vLLM)', baseUrl: 'http://127.0.0.1:8000/v1', model: 'ui-tars-1.5-7b', format: 'uitars-1.5' },
+      { id: 'qwen', label: 'Qwen2.5-VL (hosted)', baseUrl: 'https://api.example.com/v1', model: 'qwen2.5-vl-72b-instruct', format: 'tracer1', convention: 'qwen25vl' },
+    ],
+  });
+  settings.setKey('qwen', 'sk-not-a-real-key');
+  mkdirSync(join(dir, 'fresh'));
+  const fresh = Settings.open(join(dir, 'fresh'), join(dir, 'fresh', 'episodes.db'), 'file', () => false);
+  const info = { version: '0.1.0', dbPath: db };
+  const thumbnails = new Thumbnails((sha) => store.readScreenshot(sha));
   server = await startServer({
-    handlers: handlers(createHandlers({ store, info: { version: '0.1.0', dbPath: db } })),
+    handlers: handlers(createHandlers({ store, info, settings }), createHandlers({ store, info, settings: fresh })),
     readScreenshot: (sha) => store.readScreenshot(sha),
+    thumbnail: (sha, width) => thumbnails.get(sha, width),
+    exportEpisode: (id) => exportEpisode(store, id),
     assets: loadRendererAssets(),
   });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--font-render-hinting=none'] });
