@@ -52,6 +52,8 @@ class RunSession {
   /** `frame` lines wait for the agent's `observation` line (the screenshot is stored by then). */
   private readonly frames = new Map<string, Extract<AgentLine, { type: 'frame' }>>();
   private stopTimer: NodeJS.Timeout | undefined;
+  /** The agent said it is paused (it waits before its next observation). */
+  private paused = false;
   readonly exited: Promise<void>;
 
   constructor(
@@ -246,6 +248,7 @@ class RunSession {
         });
         return;
       case 'paused':
+        this.paused = m.paused;
         if (this.state.status !== 'stopping') this.setStatus(m.paused ? 'paused' : this.state.pending ? 'waiting' : 'running');
         return;
       case 'episode_end':
@@ -275,7 +278,8 @@ class RunSession {
     this.send({ type: 'decision', reviewId, decision });
     delete this.state.pending;
     this.state.approvingRest = decision.kind === 'approve_rest';
-    this.setStatus('running');
+    // Decided while paused: the step is done, then the agent waits for resume.
+    this.setStatus(this.paused ? 'paused' : 'running');
     this.events.emit('gate.decided', {
       runId: this.state.runId,
       reviewId,

@@ -173,9 +173,21 @@ test('approve, edit the text, drag the point, reject with a reason, stop: the da
   await nextReview(page, seen, 4);
   await button(page, 'Approve').click();
 
-  // Step 5: Enter, approved. Step 6 (finished) waits: the person stops the run instead.
+  // Step 5: the person pauses, then approves Enter: the step is done, and nothing more happens
+  // until Resume. Step 6 (finished) then waits: the person stops the run instead.
   await nextReview(page, seen, 5);
+  await button(page, 'Pause').click();
+  await button(page, 'Resume').waitFor();
   await button(page, 'Approve').click();
+  await page.waitForFunction(() =>
+    (window as unknown as { liveEvents: { name: string; data: { step: number } }[] }).liveEvents.some((e) => e.name === 'run.action' && e.data.step === 5),
+  );
+  await page.waitForTimeout(1500);
+  const early = await page.evaluate(() =>
+    (window as unknown as { liveEvents: { name: string; data: { step: number } }[] }).liveEvents.filter((e) => (e.name === 'run.observation' || e.name === 'gate.waiting') && e.data.step === 6).length,
+  );
+  assert.equal(early, 0, 'paused: no new observation, no new forecast');
+  await button(page, 'Resume').click();
   await nextReview(page, seen, 6);
   await button(page, 'Stop').click();
   const ended = await page.waitForFunction(
