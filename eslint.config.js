@@ -149,7 +149,7 @@ const layeringRule = {
 const SOURCES = '**/*.{ts,tsx,mts,cts,js,mjs,cjs}';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '.dbg/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'build/**', '.dbg/**', 'renderer/dist/**', 'test-artifacts/**'] },
   { files: ['bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly', setTimeout: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -163,7 +163,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': [

@@ -127,3 +127,8 @@ install_npm_packages() {
 }
 
 install_npm_packages
+
+# The renderer's production build (renderer/dist/, served by the app), unless it was made from
+# today's sources (build/build-renderer.mjs keeps a content stamp). A project without a
+# renderer (the install script's own test) has nothing to build.
+if [ -d renderer ]; then node build/build-renderer.mjs; fi

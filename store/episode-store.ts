@@ -8,6 +8,7 @@
  * died while it was `running` is marked `interrupted` the next time the store is opened.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -189,6 +190,16 @@ function isConstraint(e: unknown, code: string): boolean {
 }
 
 // ---------------------------------------------------------------- the store
+
+const approvalInSettings = z.object({ approval: z.enum(APPROVAL_POLICIES) });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export class SqliteEpisodeStore implements EpisodeStore {
   /** Absolute path of the database file. */
@@ -576,6 +587,31 @@ export class SqliteEpisodeStore implements EpisodeStore {
     });
   }
 
+  /**
+   * Deletes an episode with its steps and records (the foreign keys cascade), then the screenshot
+   * files no other step uses. A running episode whose process is alive is refused (BAD_INPUT):
+   * stop the run first.
+   */
+  deleteEpisode(id: string): void {
+    this.guard(() => {
+      const shas = this.db.transaction((): string[] => {
+        const row = this.db.prepare<[string]>('SELECT status, pid, pid_start FROM episodes WHERE id = ?').get(id) as
+          | { status: string; pid: number; pid_start: string | null }
+          | undefined;
+        if (row === undefined) throw this.notFound('episode', id);
+        if (row.status === 'running' && isWriterAlive(row.pid, row.pid_start)) {
+          throw new ForesightError('BAD_INPUT', `Episode ${id} is still running (process ${row.pid}); stop the run before deleting it`, { id });
+        }
+        const frames = this.db.prepare<[string]>('SELECT DISTINCT frame_sha256 FROM steps WHERE episode_id = ?').pluck().all(id) as string[];
+        this.db.prepare<[string]>('DELETE FROM episodes WHERE id = ?').run(id);
+        const used = this.db.prepare<[string]>('SELECT 1 FROM steps WHERE frame_sha256 = ? LIMIT 1').pluck();
+        return frames.filter((sha) => used.get(sha) === undefined);
+      })();
+      // After the commit: a crash in between leaves an unused file, never a row without its file.
+      for (const sha of shas) rmSync(this.frames.pathOf(sha), { force: true });
+    });
+  }
+
   /** Absolute path of the screenshot file of a sha256 (whether or not it exists). */
   screenshotPath(sha256: string): string {
     return this.frames.pathOf(sha256);
@@ -662,6 +698,9 @@ export class SqliteEpisodeStore implements EpisodeStore {
     };
     if (r.ended_at !== null) s.endedAt = r.ended_at;
     if (r.answer !== null) s.answer = r.answer;
+    // The approval mode lives in the settings; the list shows and filters it (no schema change).
+    const approval = approvalInSettings.safeParse(safeJson(r.settings_json));
+    if (approval.success) s.approval = approval.data.approval;
     if (r.error_code !== null) {
       const row = `id=${r.id}`;
       const error: Record<string, unknown> = { code: r.error_code, message: r.error_message };

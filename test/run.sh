@@ -10,7 +10,7 @@ if [ "$what" = all ]; then
   echo "== lint"; npx --no-install eslint .
 fi
 files=()
-[ "$what" != integration ] && while IFS= read -r f; do files+=("$f"); done < <(find test/unit -name '*.test.ts' | sort)
+[ "$what" != integration ] && while IFS= read -r f; do files+=("$f"); done < <(find test/unit -name '*.test.ts' -o -name '*.test.tsx' | sort)
 [ "$what" != unit ] && while IFS= read -r f; do files+=("$f"); done < <(find test/integration test/e2e -name '*.test.ts' | sort)
 echo "== tests (${#files[@]} files)"
 node --import tsx --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"

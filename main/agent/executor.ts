@@ -22,16 +22,21 @@ const LONG_PRESS_MS = 800;
 /** The loop decides what to ground next to resolveTarget; the rule itself is the union's table. */
 export { needsPoint };
 
-/** Where an action lands, in global coordinates, refused when outside every display. */
+/**
+ * Where an action lands, in global coordinates, refused when outside every display or inside a
+ * no-click zone (the app's own window: the agent must never act on the app that watches it).
+ */
 export function resolveTarget(
   action: Action,
   grounding: Grounding | undefined,
   observation: Observation,
   displays: readonly Display[],
+  noClickZones: readonly Rect[] = [],
 ): ExecutionTarget {
   const toGlobal = (p: SpacePoint): Point => {
     const g = snapToFrameEdge(convertPoint(p, 'global', observation.geometry), observation.geometry.display.bounds);
     assertOnScreen(g, displays);
+    assertOutsideZones(g, noClickZones);
     return { x: g.x, y: g.y };
   };
   const start = grounding?.point ?? plannerPoint(action);
@@ -46,6 +51,17 @@ export function resolveTarget(
     throw new ForesightError('GROUNDING_FAILED', `No end point for drag "${action.step_instruction}"`);
   }
   return target;
+}
+
+/** Refuses a point inside any zone (global logical pixels; right and bottom edges exclusive). */
+export function assertOutsideZones(p: Point, zones: readonly Rect[]): void {
+  const zone = zones.find((r) => p.x >= r.x && p.x < r.x + r.width && p.y >= r.y && p.y < r.y + r.height);
+  if (!zone) return;
+  throw new ForesightError(
+    'OUT_OF_SCREEN',
+    `The point (${Math.round(p.x)}, ${Math.round(p.y)}) lies in Foresight's own window (${zone.x}, ${zone.y}, ${zone.width}×${zone.height}); the agent never acts there. Move the app to another display or let it shrink to its panel while a run acts.`,
+    { point: { x: p.x, y: p.y }, zone: { ...zone }, reason: 'no_click_zone' },
+  );
 }
 
 /**

@@ -3,7 +3,8 @@
  * rest speculatively) → act → settle → observe → forecast anew. Every fact lands in the
  * EpisodeStore as it happens, so a killed process loses nothing that was finished.
  */
-import { describeAction, isTerminal, type Forecast, type TerminalAction } from '../../common/actions.ts';
+import { describeAction, isTerminal, plannerPoint, type Forecast, type TerminalAction } from '../../common/actions.ts';
+import type { Rect } from '../../common/coords.ts';
 import { assertNever } from '../../common/assert.ts';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo } from '../../common/errors.ts';
 import { parseForecast } from '../../common/formats/index.ts';
@@ -44,6 +45,11 @@ export interface AgentConfig {
   maxRejections: number;
   /** After typed text, other input waits this long (then for the screen to settle); see Pacing. */
   typingDebounceMs: number;
+  /**
+   * Global logical pixels the agent never acts in: the app's own window. Read at every step, so
+   * the entry point may replace the contents while the run goes on (the window moved).
+   */
+  noClickZones?: readonly Rect[];
   settings?: Record<string, unknown>;
 }
 
@@ -185,7 +191,7 @@ class EpisodeRun {
         }
         if (decision.kind === 'edit') {
           forecast = decision.forecast;
-          grounding = await this.ground(stepId, step, forecast, observation);
+          grounding = await this.ground(stepId, step, forecast, observation, true);
         }
         this.approvedPlan = { forecast, executedSince: 0 };
       }
@@ -206,7 +212,7 @@ class EpisodeRun {
       if (!grounding.ok) targetError = grounding.error;
       else {
         try {
-          target = resolveTarget(action, grounding.value, observation, await observer.displays());
+          target = resolveTarget(action, grounding.value, observation, await observer.displays(), this.config.noClickZones);
         } catch (e) {
           targetError = toErrorInfo(e);
         }
@@ -306,6 +312,8 @@ class EpisodeRun {
     step: number,
     forecast: Forecast,
     observation: Observation,
+    /** The forecast is a person's edit: a point on a step is where they put it, and the grounder is not asked. */
+    edited = false,
   ): Promise<{ ok: true; value: Grounding | undefined } | { ok: false; error: ErrorInfo }> {
     const { grounder, store } = this.deps;
     const indices = forecast.steps
@@ -314,7 +322,11 @@ class EpisodeRun {
     const results = await Promise.all(
       indices.map(async (i) => {
         try {
-          const g = await grounder.ground({ action: forecast.steps[i]!.action, observation }, this.signal);
+          const action = forecast.steps[i]!.action;
+          const placed = edited ? plannerPoint(action) : undefined;
+          const g: Grounding = placed
+            ? { point: placed, confidence: 1, grounder: 'person', detail: 'the point the person approving put there', latencyMs: 0 }
+            : await grounder.ground({ action, observation }, this.signal);
           store.recordGrounding(stepId, i, g);
           this.emit({ type: 'grounding', step, index: i, grounding: g });
           return { i, ok: true as const, g };

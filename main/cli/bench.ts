@@ -218,21 +218,9 @@ export async function benchCompareCommand(dirs: readonly string[], o: { json?: b
   return BENCH_EXIT.ok;
 }
 
-/** The command that continues a run, rebuilt from its stored configuration. */
-export function resumeCommand(config: Record<string, unknown>, outDir: string): string {
-  const q = (v: unknown) => {
-    const s = String(v);
-    return /^[\w@%+=:,./#-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
-  };
-  const parts = ['npx foresight bench run', `--suite ${q(config.suite)}`, `--data ${q(config.data)}`, `--planner ${q(config.planner)}`];
-  if (config.grounder !== 'none') parts.push(`--grounder ${q(config.grounder)}`);
-  if (config.split !== null && config.split !== undefined) parts.push(`--split ${q(config.split)}`);
-  if (config.mode !== null && config.mode !== undefined) parts.push(`--mode ${q(config.mode)}`);
-  parts.push(`--horizon ${q(config.horizon)}`);
-  if (config.limit !== null && config.limit !== undefined) parts.push(`--limit ${q(config.limit)}`);
-  parts.push(`--out ${q(outDir)}`);
-  return parts.join(' ');
-}
+// The command that continues a run: in common/ so that the app's benchmark view shows the same one.
+export { resumeCommand } from '../../common/bench-resume.ts';
+import { resumeCommand } from '../../common/bench-resume.ts';
 
 /** `foresight bench status <out>`: where a run stands, and how to go on. */
 export async function benchStatusCommand(dir: string, o: { json?: boolean }): Promise<number> {

@@ -16,6 +16,8 @@ import { createDesktop } from '../desktop/index.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
 import { TerminalGate } from './terminal-gate.ts';
+import { AppChannel, AppGate, appObserver, parseZone } from './app-gate.ts';
+import type { Rect } from '../../common/coords.ts';
 import { printEpisode, printEpisodeList } from './episodes.ts';
 import { isSupervised, SupervisorLink } from './supervised.ts';
 import { busyPlanner } from './test-hooks.ts';
@@ -59,10 +61,18 @@ interface RunOptions {
   settleMinMs?: number;
   settleQuietMs?: number;
   settleMethod: 'auto' | 'pixels';
+  /** Who approves: a person on this terminal, or the app that started the run (JSON lines on stdin/stdout). */
+  gate: 'terminal' | 'app';
+  keepOut: Rect[];
 }
 
-async function runCommand(task: string, o: RunOptions): Promise<number> {
+async function runCommand(task: string, opts: RunOptions): Promise<number> {
+  // The app reads every event as a JSON line.
+  const o: RunOptions = opts.gate === 'app' ? { ...opts, json: true } : opts;
   const out = (s: string) => process.stdout.write(s + '\n');
+  const appChannel = o.gate === 'app' ? new AppChannel(process.stdin, (line) => out(JSON.stringify(line))) : undefined;
+  const noClickZones: Rect[] = appChannel ? appChannel.noClickZones : [];
+  noClickZones.push(...o.keepOut);
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
   // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
   const planner = busyPlanner(createPlannerBackend(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
@@ -85,6 +95,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   }).catch((e: unknown) => {
     // The IPC channel would keep this process alive.
     supervisor?.close();
+    appChannel?.close();
     store.close();
     throw e;
   });
@@ -102,6 +113,8 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   let terminalGate: TerminalGate | undefined;
   if (o.approve === 'never') {
     gate = { review: async () => ({ kind: 'approve' }) };
+  } else if (appChannel) {
+    gate = new AppGate(appChannel, (line) => out(JSON.stringify(line)));
   } else {
     terminalGate = new TerminalGate(process.stdin, o.json ? process.stderr : process.stdout, () => kill.trigger('approval'));
     gate = terminalGate;
@@ -126,8 +139,11 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
         maxSteps: o.maxSteps,
         approval: o.approve,
         maxParseRetries: o.retries,
+        noClickZones,
       },
-      { observer: desktop.observer, input: desktop.input, planner, grounder, store, gate, onEvent },
+      {
+        observer: appChannel ? appObserver(desktop.observer, appChannel, (line) => out(JSON.stringify(line))) : desktop.observer,
+        input: desktop.input, planner, grounder, store, gate, onEvent },
       kill.signal,
     );
     if (o.json) out(JSON.stringify({ type: 'summary', ...outcome }));
@@ -136,6 +152,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     terminalGate?.close();
+    appChannel?.close();
     supervisor?.close();
     // The X server outlives this command: libnut's connection may close at exit.
     await desktop.close({ keepXConnection: true });
@@ -169,6 +186,8 @@ export function buildProgram(): Command {
     .option('--settle-quiet-ms <ms>', 'with X damage events: the screen counts as settled once nothing has drawn for this long (default 120)', int('--settle-quiet-ms', 1))
     .addOption(new Option('--settle-method <how>', 'how to tell that the screen is still: X damage events where the X server has them (auto), or comparing captures (pixels)').choices(['auto', 'pixels']).default('auto'))
     .option('--json', 'print events as JSON lines')
+    .addOption(new Option('--gate <who>', 'who approves: a person on this terminal, or the app that started the run (JSON lines on stdin and stdout; implies --json)').choices(['terminal', 'app']).default('terminal'))
+    .option('--keep-out <x,y,w,h>', 'a screen rectangle (global pixels) the agent must never click into, e.g. the app window; repeatable', (v: string, prev: Rect[]) => [...prev, parseZone(v)], [] as Rect[])
     .action(async (task: string, opts: RunOptions) => {
       program.setOptionValue('exitCode', await runCommand(task, opts));
     });
@@ -252,11 +271,18 @@ export function buildProgram(): Command {
     .option('--db <file>', `episode database (default ${defaultDbPath()})`)
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', int('--port', 1))
     .option('--no-open', 'do not open a window; just print the link')
-    .action(async (opts: { db?: string; port?: number; open: boolean }) => {
+    // A packaged app's Electron main starts the server so: API keys then come from main (safeStorage).
+    .addOption(new Option('--shell <shell>', 'which shell shows the app').choices(['browser', 'electron']).hideHelp())
+    .action(async (opts: { db?: string; port?: number; open: boolean; shell?: 'browser' | 'electron' }) => {
       const { startApp } = await import('../shell/start.ts');
       program.setOptionValue(
         'exitCode',
-        await startApp({ db: resolve(opts.db ?? defaultDbPath()), ...(opts.port !== undefined ? { port: opts.port } : {}), open: opts.open }),
+        await startApp({
+          db: resolve(opts.db ?? defaultDbPath()),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          open: opts.open,
+          ...(opts.shell ? { shell: opts.shell } : {}),
+        }),
       );
     });
   return program;

@@ -1,14 +1,14 @@
 /**
- * The renderer as the server hands it out: `renderer/main.ts` bundled by esbuild into memory
- * at startup, plus the page and its stylesheet read from `renderer/`.
+ * The renderer as the server hands it out: the production build that Vite wrote to
+ * renderer/dist/ (`npm run build:renderer`, run by build/install.sh), read into memory once at
+ * startup. Nothing is bundled here: a start costs a directory read, and the files served are
+ * exactly the ones the build checked.
  *
- * Bundling at startup keeps `npm start` free of a build step; a packaged app would bundle
- * once at build time and load the same files from disk instead.
+ * When the build is missing, starting fails with a message that says which command makes it.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { ForesightError } from '../../common/errors.ts';
 
 export interface Asset {
@@ -19,53 +19,49 @@ export interface Asset {
 /** The files of the page, by the URL path they are served at. */
 export type RendererAssets = ReadonlyMap<string, Asset>;
 
-const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
+/** Where `npm run build:renderer` writes the build (vite.config.ts's root + outDir). */
+export const RENDERER_BUILD_DIR = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
 };
 
 function typeOf(name: string): string {
-  const ext = name.slice(name.lastIndexOf('.'));
-  return TYPES[ext] ?? 'application/octet-stream';
+  const dot = name.lastIndexOf('.');
+  return (dot >= 0 && TYPES[name.slice(dot)]) || 'application/octet-stream';
 }
 
-export async function buildRendererAssets(rendererDir: string = RENDERER_DIR): Promise<RendererAssets> {
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return walk(path);
+    // The build stamp (build/build-renderer.mjs) and other dot files are not part of the page.
+    return e.name.startsWith('.') ? [] : [path];
+  });
+}
+
+/** Reads the renderer's production build; throws NOT_FOUND (saying what to run) when it is missing. */
+export function loadRendererAssets(buildDir: string = RENDERER_BUILD_DIR): RendererAssets {
+  if (!existsSync(join(buildDir, 'index.html'))) {
+    throw new ForesightError(
+      'NOT_FOUND',
+      `The app's page has not been built (no ${join(buildDir, 'index.html')}). Run \`npm run build:renderer\` (or \`bash build/install.sh\`), then start the app again.`,
+      { buildDir },
+    );
+  }
   const assets = new Map<string, Asset>();
-  let bundle;
-  try {
-    bundle = await build({
-      entryPoints: [`${rendererDir}/main.ts`],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: ['chrome120', 'firefox121', 'safari17'],
-      write: false,
-      outdir: `${rendererDir}/.out`, // only names the outputs; nothing is written
-      minify: true,
-      sourcemap: 'linked',
-      legalComments: 'none',
-      logLevel: 'silent',
-    });
-  } catch (e) {
-    const errors = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors ?? [];
-    const detail = errors.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join('; ');
-    throw new ForesightError('INTERNAL', `Could not bundle the renderer: ${detail || String(e)}`, undefined, { cause: e });
+  for (const file of walk(buildDir)) {
+    const urlPath = `/${relative(buildDir, file).split(sep).join('/')}`;
+    assets.set(urlPath, { body: readFileSync(file), contentType: typeOf(file) });
   }
-  for (const out of bundle.outputFiles) {
-    const name = basename(out.path);
-    assets.set(`/${name}`, { body: Buffer.from(out.contents), contentType: typeOf(name) });
-  }
-  for (const [urlPath, file] of [
-    ['/', 'index.html'],
-    ['/style.css', 'style.css'],
-    ['/favicon.svg', 'favicon.svg'],
-  ] as const) {
-    assets.set(urlPath, { body: await readFile(`${rendererDir}/${file}`), contentType: typeOf(file) });
-  }
+  const index = assets.get('/index.html');
+  if (index) assets.set('/', index);
   return assets;
 }

@@ -5,6 +5,10 @@
  *   GET  /, /main.js, …        the page (public: it holds no data)
  *   POST /api/<call>           a call of the contract; JSON body in, `Result<T>` out
  *   GET  /blobs/<sha256>.png   a screenshot from the store
+ *   GET  /thumbs/<w>/<sha>.jpg a screenshot at most w pixels wide (w of THUMBNAIL_WIDTHS)
+ *   GET  /events               the live channel: server-sent events of common/contract.ts EVENTS
+ *   GET  /exports/<id>.zip     an episode as a zip (episode.json + frames/)
+ *   GET  /bench-reports/<id>/report.html   a listed benchmark run's report
  *
  * Who may ask: only this machine (bound to 127.0.0.1), only under our own host name (a
  * DNS-rebinding page reaches us under a foreign Host header), and only with the random
@@ -30,7 +34,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CALLS, describeIssues, isCallName, SHA256_HEX, type CallName } from '../../common/contract.ts';
+import { CALLS, describeIssues, EVENTS_PATH, isCallName, SHA256_HEX, THUMBNAIL_WIDTHS, type CallName, type LiveEvent, type ThumbnailWidth } from '../../common/contract.ts';
+import type { EventHub } from './events.ts';
 import { ForesightError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../common/errors.ts';
 import type { Handlers } from './api.ts';
 import type { RendererAssets } from './assets.ts';
@@ -40,6 +45,14 @@ export interface ServerOptions {
   /** The PNG bytes of a screenshot (throws NOT_FOUND / STORE_CORRUPT like the store). */
   readScreenshot(sha256: string): Buffer | Promise<Buffer>;
   assets: RendererAssets;
+  /** The live channel's source; without it /events is 404. */
+  events?: EventHub;
+  /** A screenshot at most `width` wide, as JPEG. */
+  thumbnail?(sha256: string, width: ThumbnailWidth): Promise<Buffer>;
+  /** An episode as a zip. */
+  exportEpisode?(id: string): { fileName: string; body: Buffer };
+  /** The report.html of a listed benchmark run. */
+  benchReport?(id: string): Buffer;
   /** 0 (the default): a free port chosen by the system. */
   port?: number;
   /** Default: 32 random bytes. */
@@ -73,10 +86,26 @@ const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self'",
   "connect-src 'self'",
+  // Benchmark reports are shown in a frame of the page (same origin only).
+  "frame-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** A benchmark report shown inside the app (an iframe of the page): its own inline styles and scripts, nothing from elsewhere. */
+const REPORT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'unsafe-inline'",
+  "style-src 'unsafe-inline'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+/** A comment line on idle live connections, so proxies and the browser keep them open. */
+const KEEPALIVE_MS = 15_000;
 
 const MISSING_TOKEN: ErrorInfo = {
   code: 'BAD_INPUT',
@@ -287,6 +316,125 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end(req.method === 'HEAD' ? undefined : png);
   };
 
+  const getOnly = (req: IncomingMessage, res: ServerResponse, what: string): void => {
+    if (!authorized(req)) throw new HttpError(401, MISSING_TOKEN);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      throw new HttpError(405, { code: 'BAD_INPUT', message: `${what} are read with GET` });
+    }
+  };
+
+  const failWith = (e: unknown, what: string): never => {
+    const error = toErrorInfo(e);
+    if (error.code === 'INTERNAL') log(`foresight app: ${what} failed: ${error.message}`);
+    throw new HttpError(STATUS_OF[error.code] ?? 500, error);
+  };
+
+  const handleThumb = async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
+    getOnly(req, res, 'Thumbnails');
+    const m = /^\/thumbs\/(\d+)\/([^/]+)\.jpg$/.exec(pathname);
+    const width = Number(m?.[1]) as ThumbnailWidth;
+    const sha = m?.[2];
+    if (sha === undefined || !SHA256_HEX.test(sha) || !THUMBNAIL_WIDTHS.includes(width)) {
+      throw new HttpError(400, { code: 'BAD_INPUT', message: `A thumbnail is /thumbs/<${THUMBNAIL_WIDTHS.join('|')}>/<sha256 in lower-case hex>.jpg` });
+    }
+    if (!opts.thumbnail) throw new HttpError(404, { code: 'NOT_FOUND', message: 'This app serves no thumbnails' });
+    const etag = `"${width}-${sha}"`;
+    const cacheHeaders = { etag, 'cache-control': 'private, max-age=31536000, immutable' };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, cacheHeaders);
+      res.end();
+      return;
+    }
+    let jpeg: Buffer;
+    try {
+      jpeg = await opts.thumbnail(sha, width);
+    } catch (e) {
+      return failWith(e, `thumbnail ${sha}`);
+    }
+    res.writeHead(200, { ...cacheHeaders, 'content-type': 'image/jpeg', 'content-length': jpeg.length });
+    res.end(req.method === 'HEAD' ? undefined : jpeg);
+  };
+
+  const handleExport = (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
+    getOnly(req, res, 'Exports');
+    const m = /^\/exports\/([^/]+)\.zip$/.exec(pathname);
+    let id: string | undefined;
+    try {
+      id = m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+    } catch {
+      id = undefined;
+    }
+    if (!id || id.length > 200) throw new HttpError(400, { code: 'BAD_INPUT', message: 'An export is /exports/<episode id>.zip' });
+    if (!opts.exportEpisode) throw new HttpError(404, { code: 'NOT_FOUND', message: 'This app exports nothing' });
+    let out: { fileName: string; body: Buffer };
+    try {
+      out = opts.exportEpisode(id);
+    } catch (e) {
+      return failWith(e, `export of ${id}`);
+    }
+    res.writeHead(200, {
+      'content-type': 'application/zip',
+      'content-length': out.body.length,
+      'content-disposition': `attachment; filename="${out.fileName.replace(/[^\w.-]/g, '_')}"`,
+      'cache-control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : out.body);
+  };
+
+  const handleReport = (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
+    getOnly(req, res, 'Reports');
+    const m = /^\/bench-reports\/([0-9a-f-]{36})\/report\.html$/.exec(pathname);
+    if (!m?.[1]) throw new HttpError(400, { code: 'BAD_INPUT', message: 'A report is /bench-reports/<id from benchmarks.list>/report.html' });
+    if (!opts.benchReport) throw new HttpError(404, { code: 'NOT_FOUND', message: 'This app serves no reports' });
+    let html: Buffer;
+    try {
+      html = opts.benchReport(m[1]);
+    } catch (e) {
+      return failWith(e, 'a report');
+    }
+    // Shown in the app's own frame only.
+    res.setHeader('x-frame-options', 'SAMEORIGIN');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': html.length, 'cache-control': 'no-store', 'content-security-policy': REPORT_SECURITY_POLICY });
+    res.end(req.method === 'HEAD' ? undefined : html);
+  };
+
+  /** Open live connections, ended when the server closes (they never end by themselves). */
+  const liveConnections = new Set<ServerResponse>();
+
+  /**
+   * The live channel: server-sent events. The same checks as every request (Host, Origin, the
+   * token) ran before this; a page that reconnects sends Last-Event-ID and gets what it missed.
+   */
+  const handleEvents = (req: IncomingMessage, res: ServerResponse): void => {
+    getOnly(req, res, 'Live events');
+    const hub = opts.events;
+    if (!hub) throw new HttpError(404, { code: 'NOT_FOUND', message: 'This app has no live events' });
+    const lastRaw = req.headers['last-event-id'];
+    const last = typeof lastRaw === 'string' && /^\d{1,15}$/.test(lastRaw) ? Number(lastRaw) : undefined;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (e: LiveEvent) => {
+      res.write(`id: ${e.seq}\nevent: ${e.name}\ndata: ${JSON.stringify(e.data)}\n\n`);
+    };
+    // The retry hint: reconnect after 1 s; then the events the page missed, then live ones.
+    res.write(`retry: 1000\n: connected at ${hub.lastSeq}\n\n`);
+    for (const e of hub.since(last)) send(e);
+    const unsubscribe = hub.subscribe(send);
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    keepalive.unref();
+    liveConnections.add(res);
+    res.once('close', () => {
+      clearInterval(keepalive);
+      unsubscribe();
+      liveConnections.delete(res);
+    });
+  };
+
   /**
    * The sign-in page's form: trades the token for the session cookie, then shows the app. A
    * wrong token sets nothing; the page then says what to do. The form comes from the sign-in
@@ -351,6 +499,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return handleApi(req, res, name);
     }
     if (url.pathname.startsWith('/blobs/')) return handleBlob(req, res, url.pathname);
+    if (url.pathname === EVENTS_PATH) return handleEvents(req, res);
+    if (url.pathname.startsWith('/thumbs/')) return handleThumb(req, res, url.pathname);
+    if (url.pathname.startsWith('/exports/')) return handleExport(req, res, url.pathname);
+    if (url.pathname.startsWith('/bench-reports/')) return handleReport(req, res, url.pathname);
     return handlePage(req, res, url);
   };
 
@@ -403,6 +555,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         clearTimeout(force);
         resolve();
       });
+      for (const live of liveConnections) live.end();
       server.closeIdleConnections();
     });
     return closing;

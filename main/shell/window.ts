@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ELECTRON_MAIN = fileURLToPath(new URL('./electron-main.cjs', import.meta.url));
 
+/** What `npm start` says, in one line, where Electron's binary is not installed. */
+export const ELECTRON_MISSING = "Electron's binary is not installed here (the electron package could not download it)";
+
 /**
  * The Electron executable, when installed. In plain Node, `require('electron')` is the path of
  * the binary, and it throws when the binary was never downloaded.

@@ -1,6 +1,7 @@
 /**
  * The app as a person meets it: a real episode database, the real server (browser mode), the
- * real renderer bundle, in Debian's Chromium driven by Playwright. Plus what a page on
+ * renderer's production build (React + Vite, made by ensureRendererBuild when stale), in
+ * Debian's Chromium driven by Playwright. Plus what a page on
  * another site, or another program on this machine, gets when it asks without the token, and
  * where the token is not: on any process's command line, in a URL, in what is printed.
  */
@@ -18,6 +19,7 @@ import { launchApp, type RunningApp } from '../../main/shell/start.ts';
 import { openBrowser } from '../../main/shell/window.ts';
 import { FORESIGHT_BIN } from '../harness/cli.ts';
 import { startXDesktop } from '../harness/xdesktop.ts';
+import { ensureRendererBuild } from './renderer-build.ts';
 import { EDITED_INSTRUCTION, ORIGINAL_INSTRUCTION, SAVE_BUTTON, GEOMETRY, TASKS, seedEpisodes, type Seeded } from './seed.ts';
 
 const CHROMIUM = process.env.FORESIGHT_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,6 +34,7 @@ const serverLog: string[] = [];
 const pageErrors: string[] = [];
 
 before(async () => {
+  ensureRendererBuild();
   dir = mkdtempSync(join(tmpdir(), 'foresight-e2e-'));
   const db = join(dir, 'data', 'episodes.db');
   seeded = await seedEpisodes(db);
@@ -49,13 +52,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh browser profile that opened the printed link (the sign-in page). */
+/** A fresh browser profile that opened the printed link (the sign-in page), then the episode list. */
 async function signedInPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(app.signInUrl);
   await page.waitForURL(`${app.origin}/`);
+  await page.locator('[data-view="episodes"]').click();
   return page;
 }
 
@@ -95,7 +99,10 @@ void describe('foresight app in Chromium', () => {
     await page.selectOption('#status-filter', 'failed');
     await page.waitForFunction(() => document.querySelectorAll('tr.episode-row').length === 1);
     assert.equal(await page.locator('tr.episode-row').getAttribute('data-id'), seeded.failedId);
-    assert.equal(new URL(page.url()).hash, '#/?status=failed');
+    assert.equal(new URL(page.url()).hash, '#/episodes?status=failed');
+    // The filter is in the URL: a reload shows the same list.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('tr.episode-row').length === 1);
 
     await page.selectOption('#status-filter', 'running');
     await page.locator('.empty').waitFor();
@@ -103,11 +110,16 @@ void describe('foresight app in Chromium', () => {
     await page.close();
   });
 
-  void it('shows an episode: screenshots, the executed point, the edited forecast', async () => {
+  void it('shows an episode: a timeline of screenshots, the executed point, the edited forecast', async () => {
     const page = await signedInPage();
     await page.locator(`tr[data-id="${seeded.finishedId}"]`).click();
     await page.locator('section.step').first().waitFor();
-    assert.equal(await page.locator('section.step').count(), 3);
+    // The timeline: one entry per step, each a thumbnail with its action drawn on it.
+    assert.equal(await page.locator('.rail-item').count(), 3);
+    assert.equal(await page.locator('.rail-item[data-step="1"] .mark-executed').count(), 1);
+    const thumb = page.locator('.rail-item[data-step="2"] img');
+    await page.waitForFunction((el) => el !== null && (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await thumb.elementHandle());
+    assert.match((await thumb.getAttribute('src')) ?? '', /^\/thumbs\/320\//, 'the timeline loads thumbnails');
     assert.equal(await page.locator('h1').textContent(), TASKS.finished);
     assert.match((await page.locator('.answer').textContent()) ?? '', /Saved as report\.txt/);
 
@@ -145,8 +157,11 @@ void describe('foresight app in Chromium', () => {
     assert.match((await execution.textContent()) ?? '', /✓ click — click on 'Save' in the toolbar/);
     assert.match((await execution.textContent()) ?? '', /at \(280, 104\) global/);
 
-    // Step 2 was approved as it was.
+    // Step 2 was approved as it was; its forecast is compared with what step 1's (edited) one expected.
+    await page.locator('.rail-item[data-step="2"]').click();
     assert.match((await page.locator('section.step[data-step="2"] article.approval header').textContent()) ?? '', /Approved by a person/);
+    assert.match(new URL(page.url()).hash, /\?step=2$/, 'the selected step is in the URL');
+    await page.locator('.rail-item[data-step="1"]').click();
 
     await step1.scrollIntoViewIfNeeded();
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -169,7 +184,7 @@ void describe('foresight app in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${app.origin}/`);
-    const box = page.locator('#app .error-box');
+    const box = page.locator('#app .error-box').first();
     await box.waitFor();
     assert.match((await box.textContent()) ?? '', /Open the link printed by npm start/);
     assert.equal(await box.locator('code').textContent(), 'npm start');
@@ -178,9 +193,9 @@ void describe('foresight app in Chromium', () => {
     writeFileSync(wrong, signInHtml(app.origin, 'not-the-token'));
     await page.goto(pathToFileURL(wrong).href);
     await page.waitForURL(`${app.origin}/`);
-    await page.locator('#app .error-box').waitFor();
+    await page.locator('#app .error-box').first().waitFor();
     await page.goto(`${app.origin}/?token=${app.token}`);
-    await page.locator('#app .error-box').waitFor();
+    await page.locator('#app .error-box').first().waitFor();
     assert.deepEqual(await context.cookies(), []);
     await context.close();
   });
@@ -490,6 +505,7 @@ void describe('the browser the app opens', () => {
         if (Date.now() - t0 > 60_000) throw new Error('the app window did not reach the app');
         if (!page) await new Promise((r) => setTimeout(r, 100));
       }
+      await page.locator('[data-view="episodes"]').click();
       await page.locator('tr.episode-row').first().waitFor();
       assert.equal(await page.locator('tr.episode-row').count(), 2);
       assert.equal(page.url().includes(app.token), false);
