@@ -10,7 +10,6 @@ import { ForesightError, isForesightError, toErrorInfo } from '../../common/erro
 import { MAX_FORECAST_STEPS } from '../../common/formats/index.ts';
 import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
-import { createGrounderBackend, createPlannerBackend } from '../../native-models/backends.ts';
 import { createDesktop } from '../desktop/index.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { formatEvent } from './format.ts';
@@ -18,6 +17,8 @@ import { TerminalGate } from './terminal-gate.ts';
 import { printEpisode, printEpisodeList } from './episodes.ts';
 import { isSupervised, SupervisorLink } from './supervised.ts';
 import { busyPlanner } from './test-hooks.ts';
+import { startModels } from './models.ts';
+import { ON_WORKER_CRASH, type OnWorkerCrash } from '../worker/index.ts';
 import type { BenchRunCliOptions } from './bench.ts';
 import { SUITE_IDS } from '../replay/suite.ts';
 import { REPLAY_PLANNER_FORMS } from '../replay/planners.ts';
@@ -58,20 +59,35 @@ interface RunOptions {
   settleMinMs?: number;
   settleQuietMs?: number;
   settleMethod: 'auto' | 'pixels';
+  onWorkerCrash: OnWorkerCrash;
 }
 
 async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
-  // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
-  const planner = busyPlanner(createPlannerBackend(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
-  const grounder = createGrounderBackend(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
+  // The planner and grounder run in the model worker process. Endpoint faults are retried as
+  // often as malformed answers are re-asked (--retries), and so is a request lost in a crash.
+  const models = await startModels({
+    planner: o.planner,
+    grounder: o.grounder,
+    options: { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries },
+    onWorkerCrash: o.onWorkerCrash,
+  });
+  const planner = busyPlanner(models.planner);
+  const grounder = models.grounder;
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
   // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
   // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
-  const store = openStore(o.db, supervisor ? process.ppid : undefined);
+  let store: SqliteEpisodeStore;
+  try {
+    store = openStore(o.db, supervisor ? process.ppid : undefined);
+  } catch (e) {
+    supervisor?.close();
+    await models.close();
+    throw e;
+  }
   const desktop = await createDesktop({
     killHotkey: o.killKey,
     ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
@@ -81,10 +97,11 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
       ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
     },
     settleMethod: o.settleMethod,
-  }).catch((e: unknown) => {
+  }).catch(async (e: unknown) => {
     // The IPC channel would keep this process alive.
     supervisor?.close();
     store.close();
+    await models.close();
     throw e;
   });
   const kill = desktop.killSwitch;
@@ -125,6 +142,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
         maxSteps: o.maxSteps,
         approval: o.approve,
         maxParseRetries: o.retries,
+        settings: { models: models.settings },
       },
       { observer: desktop.observer, input: desktop.input, planner, grounder, store, gate, onEvent },
       kill.signal,
@@ -138,7 +156,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
     supervisor?.close();
     // The X server outlives this command: libnut's connection may close at exit.
     await desktop.close({ keepXConnection: true });
-    await grounder.close?.();
+    await models.close();
     store.close();
   }
 }
@@ -167,6 +185,11 @@ export function buildProgram(): Command {
     .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
     .option('--settle-quiet-ms <ms>', 'with X damage events: the screen counts as settled once nothing has drawn for this long (default 120)', int('--settle-quiet-ms', 1))
     .addOption(new Option('--settle-method <how>', 'how to tell that the screen is still: X damage events where the X server has them (auto), or comparing captures (pixels)').choices(['auto', 'pixels']).default('auto'))
+    .addOption(
+      new Option('--on-worker-crash <policy>', 'when the model worker process crashes mid-request: send the request again to the restarted worker (retry, at most --retries times) or end the episode with WORKER_CRASHED (fail)')
+        .choices([...ON_WORKER_CRASH])
+        .default('retry'),
+    )
     .option('--json', 'print events as JSON lines')
     .action(async (task: string, opts: RunOptions) => {
       program.setOptionValue('exitCode', await runCommand(task, opts));
