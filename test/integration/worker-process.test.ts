@@ -166,16 +166,16 @@ test('SIGKILL during an inference: WORKER_CRASHED within the deadline, the worke
 });
 
 test('with the retry policy a request lost in a crash is sent again to the restarted worker and answered', async () => {
-  let worker: ModelWorker | undefined;
+  const started: { worker?: ModelWorker } = {};
   const fake = await startFakeOpenAI((_req, i) => {
     if (i === 0) {
       // Killed while this request is open.
-      setTimeout(() => process.kill(worker!.pid!, 'SIGKILL'), 50);
+      setTimeout(() => process.kill(started.worker!.pid!, 'SIGKILL'), 50);
       return { fault: 'stall' };
     }
     return tracer1({ action_type: 'finished', step_instruction: 'done' });
   });
-  worker = await ModelWorker.start({ backoffMs: { first: 100, max: 1000 } });
+  const worker = (started.worker = await ModelWorker.start({ backoffMs: { first: 100, max: 1000 } }));
   try {
     const planner = await WorkerPlanner.create(worker, `openai:${fake.baseURL}#qwen`, { timeoutMs: 60_000 }, { timeoutMs: 60_000, onCrash: 'retry', retries: 1 });
     const reply = await planner.plan(planReq(), never);
