@@ -14,10 +14,10 @@
  * `describe(): { backend, provider? }` (an onnxruntime session reports the execution provider it
  * runs on); otherwise its id is its description.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
-import { ForesightError, toErrorInfo, type ErrorInfo, type Result } from '../common/errors.ts';
+import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo, type Result } from '../common/errors.ts';
 import type { Grounder, Observation, Planner } from '../common/ports.ts';
 import {
   parseWorkerRequest,
@@ -82,9 +82,25 @@ interface Describable {
 }
 const isDescribable = (o: object): o is Describable => typeof (o as Partial<Describable>).describe === 'function';
 
-/** The frames received so far, newest last; a frame file is read once and deleted. */
+/**
+ * The frames received so far, newest last, at most WORKER_FRAME_CACHE. A frame file is read once,
+ * into a buffer of its own, and deleted.
+ *
+ * Buffers are reused: the buffer of a frame that left the cache, once no request that was given
+ * it is still running, holds the next frame. Fresh memory is what a frame's transfer costs
+ * here: 4 MB of new pages took 20–80 ms to fault in on a loaded 2-core machine, where reading
+ * into pages already in use takes ~1 ms (bench/worker.ts). The rule for backends, therefore: an
+ * Observation's bytes are valid while a request that was given it runs, and after a perceive
+ * until WORKER_FRAME_CACHE newer frames have arrived; a backend that keeps pixels longer copies
+ * them (the OCR grounder reads them at once into an image of its own).
+ */
 class FrameCache {
-  private readonly frames = new Map<string, Observation>();
+  private readonly frames = new Map<string, { observation: Observation; slab?: Buffer }>();
+  /** Requests running with each frame. */
+  private readonly uses = new Map<string, number>();
+  /** Slabs of frames that left the cache while a request still used them. */
+  private readonly retiring = new Map<string, Buffer>();
+  private readonly spare: Buffer[] = [];
 
   constructor(private readonly dir: string | undefined) {}
 
@@ -96,20 +112,23 @@ class FrameCache {
         this.frames.delete(f.frameId);
         this.frames.set(f.frameId, hit);
       }
-      return hit;
+      return hit?.observation;
     }
     let png: Uint8Array;
     let raw: Uint8Array;
+    let slab: Buffer | undefined;
     if (f.bytes.via === 'inline') {
       ({ png, raw } = f.bytes);
     } else {
       if (!this.dir) throw new ForesightError('BAD_INPUT', 'A frame file arrived, but this worker was given no frame directory');
       const path = join(this.dir, f.bytes.file);
-      let all: Buffer;
+      const size = f.bytes.pngBytes + f.bytes.rawBytes;
+      slab = this.slab(size);
       try {
-        all = readFileSync(path);
+        readExactly(path, slab, size);
       } catch (e) {
-        throw new ForesightError('NOT_FOUND', `The frame file ${path} could not be read: ${(e as Error).message}`, { missingFrame: f.frameId });
+        this.spare.push(slab);
+        throw isForesightError(e) ? e : new ForesightError('NOT_FOUND', `The frame file ${path} could not be read: ${(e as Error).message}`, { missingFrame: f.frameId });
       } finally {
         try {
           unlinkSync(path);
@@ -117,31 +136,73 @@ class FrameCache {
           // already gone: the client cleans its directory when a worker restarts
         }
       }
-      if (all.length !== f.bytes.pngBytes + f.bytes.rawBytes) {
-        throw new ForesightError('BAD_INPUT', `The frame file ${path} holds ${all.length} bytes, the message says ${f.bytes.pngBytes} + ${f.bytes.rawBytes}`);
-      }
-      png = all.subarray(0, f.bytes.pngBytes);
-      raw = all.subarray(f.bytes.pngBytes);
+      png = slab.subarray(0, f.bytes.pngBytes);
+      raw = slab.subarray(f.bytes.pngBytes, size);
     }
     if (raw.length < f.raw.width * f.raw.height * f.raw.channels) {
+      if (slab) this.spare.push(slab);
       throw new ForesightError('BAD_INPUT', `The frame's pixels are ${raw.length} bytes, fewer than ${f.raw.width}×${f.raw.height}×${f.raw.channels}`);
     }
     const observation: Observation = { frameId: f.frameId, png, geometry: f.geometry, capturedAt: f.capturedAt, raw: { ...f.raw, data: raw } };
+    // A frame sent again while held replaces the entry; its old bytes may be in use, so they are not reused.
     this.frames.delete(f.frameId);
-    this.frames.set(f.frameId, observation);
+    this.frames.set(f.frameId, slab ? { observation, slab } : { observation });
     while (this.frames.size > WORKER_FRAME_CACHE) {
-      const oldest = this.frames.keys().next().value;
-      if (oldest === undefined) break;
+      const [oldest, entry] = this.frames.entries().next().value ?? [];
+      if (oldest === undefined || entry === undefined) break;
       this.frames.delete(oldest);
+      if (entry.slab) this.retire(oldest, entry.slab);
     }
     return observation;
   }
 
-  /** resolve(), or NOT_FOUND naming the frame, which makes the client send it whole. */
-  need(f: FrameMessage): Observation {
+  /** resolve() for a request, which holds the frame until release(); NOT_FOUND makes the client send it whole. */
+  acquire(f: FrameMessage): Observation {
     const o = this.resolve(f);
     if (!o) throw new ForesightError('NOT_FOUND', `The model worker no longer holds frame ${f.frameId}`, { missingFrame: f.frameId });
+    this.uses.set(o.frameId, (this.uses.get(o.frameId) ?? 0) + 1);
     return o;
+  }
+
+  release(frameId: string): void {
+    const n = (this.uses.get(frameId) ?? 1) - 1;
+    if (n > 0) return void this.uses.set(frameId, n);
+    this.uses.delete(frameId);
+    const slab = this.retiring.get(frameId);
+    if (slab) {
+      this.retiring.delete(frameId);
+      this.spare.push(slab);
+    }
+  }
+
+  private retire(frameId: string, slab: Buffer): void {
+    if (this.uses.has(frameId)) this.retiring.set(frameId, slab);
+    else this.spare.push(slab);
+    // Screens rarely change size; a few spares are enough.
+    while (this.spare.length > 2) this.spare.shift();
+  }
+
+  private slab(size: number): Buffer {
+    const i = this.spare.findIndex((b) => b.length >= size && b.length <= size * 1.5);
+    if (i >= 0) return this.spare.splice(i, 1)[0]!.subarray(0, size);
+    return Buffer.allocUnsafeSlow(size);
+  }
+}
+
+/** Reads a frame file of exactly `size` bytes into `into`. */
+function readExactly(path: string, into: Buffer, size: number): void {
+  const fd = openSync(path, 'r');
+  try {
+    const actual = fstatSync(fd).size;
+    if (actual !== size) throw new ForesightError('BAD_INPUT', `The frame file ${path} holds ${actual} bytes, the message says ${size}`);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, into, at, size - at, at);
+      if (n === 0) throw new ForesightError('BAD_INPUT', `The frame file ${path} ended after ${at} of ${size} bytes`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -244,11 +305,21 @@ class ModelWorkerHost {
       case 'plan': {
         const planner = this.planner(req.backendId);
         const { frame, ...rest } = req.request;
-        return await planner.plan({ ...rest, observation: this.frames.need(frame) }, signal);
+        const observation = this.frames.acquire(frame);
+        try {
+          return await planner.plan({ ...rest, observation }, signal);
+        } finally {
+          this.frames.release(observation.frameId);
+        }
       }
       case 'ground': {
         const grounder = this.grounder(req.backendId);
-        return await grounder.ground({ action: req.request.action, observation: this.frames.need(req.request.frame) }, signal);
+        const observation = this.frames.acquire(req.request.frame);
+        try {
+          return await grounder.ground({ action: req.request.action, observation }, signal);
+        } finally {
+          this.frames.release(observation.frameId);
+        }
       }
       case 'describe': {
         const b = this.backend(req.backendId);

@@ -67,9 +67,12 @@ export const forkWorker: StartWorker = ({ entry, env }) => {
     send(message) {
       if (!child.connected) return false;
       try {
-        return child.send(message, (e) => {
+        // send() also returns false when a backlog waits (a large frame in the message): that
+        // is back-pressure, not a closed channel; a failed write comes to the callback.
+        child.send(message, (e) => {
           if (e) child.emit('error', e);
         });
+        return true;
       } catch {
         return false;
       }
