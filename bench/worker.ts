@@ -13,10 +13,10 @@
  *    spends writing the frame.
  * 3. (reserved) The OCR comparison table of issue 10; see the marked section at the end.
  *
- * Usage: npm run bench:worker [-- --grounder ocr --runs 8 --transfer-runs 60]
+ * Usage: npm run bench:worker [-- --grounder ocr --runs 8 --warmup 3 --transfer-runs 60]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Action } from '../common/actions.ts';
@@ -32,10 +32,12 @@ const { values } = parseArgs({
     grounder: { type: 'string', default: 'ocr' },
     instruction: { type: 'string', default: "click on 'Save As…'" },
     runs: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '3' },
     'transfer-runs': { type: 'string', default: '60' },
   },
 });
 const runs = Number(values.runs);
+const warmup = Math.max(1, Number(values.warmup));
 const transferRuns = Number(values['transfer-runs']);
 
 function pct(xs: number[], p: number): number {
@@ -56,22 +58,45 @@ console.log(`Screenshot: ${base.raw.width}×${base.raw.height}, PNG ${(base.png.
 
 // ---------------------------------------------------------------- 1. inference: worker vs in process
 
+/** A process's CPU time so far (user + system), from /proc: 10 ms ticks. */
+function workerCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+
 const action: Action = { action_type: 'click', step_instruction: values.instruction };
 const worker = await ModelWorker.start();
 const inProcess: Grounder = createGrounderBackend(values.grounder);
 const policy = { timeoutMs: 600_000, onCrash: 'fail' as const, retries: 0 };
 const remote = await WorkerGrounder.create(worker, values.grounder, {}, policy);
+/** CPU time of each inference (agent + worker), which load from other work does not inflate. */
+const cpu = { local: [] as number[], hosted: [] as number[] };
 const timeGround = async (g: Grounder): Promise<number> => {
+  const c0 = process.cpuUsage();
+  const w0 = workerCpuMs(worker.pid);
   const t0 = performance.now();
   await g.ground({ action, observation: fresh() }, signal).catch((e: unknown) => {
     // A grounding that finds nothing still did the whole inference.
     if (!(e instanceof Error && 'code' in e && e.code === 'GROUNDING_FAILED')) throw e;
   });
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const agentMs = (c.user + c.system) / 1000;
+  if (g === inProcess) cpu.local.push(agentMs);
+  else cpu.hosted.push(agentMs + workerCpuMs(worker.pid) - w0);
+  return wall;
 };
-// Warm-up: model loading and worker start-up are not the per-inference cost.
-await timeGround(inProcess);
-await timeGround(remote);
+// Warm-up: model loading and worker start-up are not the per-inference cost, nor is a new
+// process's first use of memory (its allocator's pages fault in over the first few frames).
+for (let i = 0; i < warmup; i++) {
+  await timeGround(inProcess);
+  await timeGround(remote);
+}
+cpu.local.length = 0;
+cpu.hosted.length = 0;
 const local: number[] = [];
 const hosted: number[] = [];
 for (let i = 0; i < runs; i++) {
@@ -93,6 +118,9 @@ console.log(`\nOne inference (--grounder ${values.grounder}, a new frame each ti
 console.log(`  in process       ${fmt(local)}`);
 console.log(`  in the worker    ${fmt(hosted)}`);
 console.log(`  ratio            p50 ${ratio50.toFixed(3)}   p95 ${ratio95.toFixed(3)}   (goal ≤ 1.05) ${ratio50 <= 1.05 ? 'met' : 'NOT met'}`);
+const cpuRatio = pct(cpu.hosted, 50) / pct(cpu.local, 50);
+console.log(`  CPU time         in process ${fmt(cpu.local)}   in the worker (agent + worker) ${fmt(cpu.hosted)}   ratio p50 ${cpuRatio.toFixed(3)}`);
+console.log(`  load average: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (wall-clock figures grow with it)`);
 
 // ---------------------------------------------------------------- 2. transfer of one screenshot
 
@@ -100,7 +128,7 @@ const dir = mkdtempSync(join(tmpdir(), 'foresight-bench-worker-'));
 const planFile = join(dir, 'plan.txt');
 writeFileSync(planFile, tracer1({ action_type: 'finished', step_instruction: 'done' }));
 
-async function transfer(mode: FrameTransfer): Promise<{ withFrame: number[]; known: number[]; cost: number }> {
+async function transfer(mode: FrameTransfer): Promise<{ withFrame: number[]; known: number[]; cost: number; cpu: number }> {
   const w = await ModelWorker.start({ frames: mode });
   try {
     const planner = await WorkerPlanner.create(w, `script:${planFile}`, {}, policy);
@@ -121,7 +149,18 @@ async function transfer(mode: FrameTransfer): Promise<{ withFrame: number[]; kno
         known.push(b);
       }
     }
-    return { withFrame, known, cost: pct(withFrame, 50) - pct(known, 50) };
+    // CPU time, which load from other work does not inflate: both processes, a run of requests
+    // with new frames against a run naming the held one.
+    const cpuOf = async (observation: () => Observation): Promise<number> => {
+      const c0 = process.cpuUsage();
+      const w0 = workerCpuMs(w.pid);
+      for (let i = 0; i < transferRuns; i++) await planner.plan(req(observation()), signal);
+      const c = process.cpuUsage(c0);
+      return ((c.user + c.system) / 1000 + workerCpuMs(w.pid) - w0) / transferRuns;
+    };
+    const cpuWith = await cpuOf(fresh);
+    const cpuHeld = await cpuOf(() => held);
+    return { withFrame, known, cost: pct(withFrame, 50) - pct(known, 50), cpu: cpuWith - cpuHeld };
   } finally {
     await w.close();
   }
@@ -144,6 +183,8 @@ rmSync(dir, { recursive: true, force: true });
 console.log(`\nTransfer of one screenshot (a request that does no work, with a new frame vs naming a held one; ${transferRuns} runs):`);
 console.log(`  /dev/shm file    with frame ${fmt(shm.withFrame, 2)}   held frame ${fmt(shm.known, 2)}   → transfer ${shm.cost.toFixed(2)} ms (goal ≤ 2 ms) ${shm.cost <= 2 ? 'met' : 'NOT met'}`);
 console.log(`  in the message   with frame ${fmt(inline.withFrame, 2)}   held frame ${fmt(inline.known, 2)}   → transfer ${inline.cost.toFixed(2)} ms`);
+console.log(`  CPU time of one transfer, agent + worker (what it costs on an idle machine): /dev/shm ${shm.cpu.toFixed(2)} ms, in the message ${inline.cpu.toFixed(2)} ms`);
+console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
 console.log(`  the agent's own share (writing the frame file): ${fmt(writes, 2)}`);
 
 // ---------------------------------------------------------------- 3. OCR comparison (issue 10)
