@@ -40,6 +40,12 @@ const frameId = z.string().min(1).max(256);
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected bytes (a Uint8Array)' });
 /** A frame file's name: the client's own counter, never a path. */
 export const FRAME_FILE = /^f[0-9]{1,15}$/;
+/**
+ * What the worker renames a frame file to once it has read it: a spare, which the client claims
+ * (renames back to f<n>) and writes the next frame over, so the pages of tmpfs are reused.
+ */
+export const SPARE_FILE = /^s[0-9]{1,15}$/;
+export const spareFileOf = (file: string): string => `s${file.slice(1)}`;
 const size = z.number().int().nonnegative();
 
 const rawMetaSchema = z.object({

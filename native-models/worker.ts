@@ -14,7 +14,7 @@
  * `describe(): { backend, provider? }` (an onnxruntime session reports the execution provider it
  * runs on); otherwise its id is its description.
  */
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { ForesightError, isForesightError, toErrorInfo, type ErrorInfo, type Result } from '../common/errors.ts';
@@ -22,6 +22,7 @@ import type { Grounder, Observation, Planner } from '../common/ports.ts';
 import {
   parseWorkerRequest,
   looseRequestId,
+  spareFileOf,
   WORKER_ENV,
   WORKER_FRAME_CACHE,
   WORKER_PROTOCOL_VERSION,
@@ -84,7 +85,7 @@ const isDescribable = (o: object): o is Describable => typeof (o as Partial<Desc
 
 /**
  * The frames received so far, newest last, at most WORKER_FRAME_CACHE. A frame file is read once,
- * into a buffer of its own, and deleted.
+ * into a buffer of its own, and renamed a spare for the client to write a later frame over.
  *
  * Buffers are reused: the buffer of a frame that left the cache, once no request that was given
  * it is still running, holds the next frame. Fresh memory is what a frame's transfer costs
@@ -131,7 +132,8 @@ class FrameCache {
         throw isForesightError(e) ? e : new ForesightError('NOT_FOUND', `The frame file ${path} could not be read: ${(e as Error).message}`, { missingFrame: f.frameId });
       } finally {
         try {
-          unlinkSync(path);
+          // Read: the client may write a later frame over it (its pages are then reused).
+          renameSync(path, join(this.dir, spareFileOf(f.bytes.file)));
         } catch {
           // already gone: the client cleans its directory when a worker restarts
         }

@@ -2,17 +2,17 @@
  * How a screenshot crosses to the model worker (docs/ARCHITECTURE.md, "Decisions": figures).
  * Where /dev/shm exists, the PNG and the raw pixels are written, as they are, into one file of a
  * private directory there (tmpfs: memory, no disk), and the message names the file; the worker
- * reads it and deletes it. Elsewhere the bytes go inside the message (structured clone).
+ * reads it and renames it `s<n>`, a spare that the next frame is written over. Elsewhere the bytes go inside the message (structured clone).
  * Either way nothing is re-encoded.
  *
  * The client remembers which frames the current worker already holds and sends only their id;
  * the worker answers NOT_FOUND (`details.missingFrame`) for one it dropped, and the frame goes
  * again whole.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation } from '../../common/ports.ts';
-import { WORKER_FRAME_CACHE, type FrameBytes, type FrameMessage } from '../../common/worker-protocol.ts';
+import { SPARE_FILE, WORKER_FRAME_CACHE, type FrameBytes, type FrameMessage } from '../../common/worker-protocol.ts';
 
 export type FrameTransfer = 'shm' | 'inline';
 
@@ -23,6 +23,8 @@ export class FrameChannel {
   private seq = 0;
   /** Frames the current worker holds, oldest first (its cache is as large). */
   private known: string[] = [];
+  /** Names of spare files seen in the directory, not yet claimed. */
+  private spares: string[] = [];
 
   constructor(transfer: FrameTransfer = existsSync('/dev/shm') ? 'shm' : 'inline') {
     this.transfer = transfer;
@@ -54,6 +56,7 @@ export class FrameChannel {
   /** A new worker holds nothing; files the old one never read are deleted. */
   reset(): void {
     this.known = [];
+    this.spares = [];
     if (!this.dir) return;
     for (const f of safeList(this.dir)) {
       try {
@@ -64,6 +67,26 @@ export class FrameChannel {
     }
   }
 
+  /** Renames a spare file (one the worker has read) to `path`; false when there is none. */
+  private claimSpare(path: string): boolean {
+    if (!this.dir) return false;
+    if (!this.spares.length) {
+      const found = safeList(this.dir).filter((f) => SPARE_FILE.test(f));
+      for (const extra of found.splice(MAX_SPARES)) rmSync(join(this.dir, extra), { force: true });
+      this.spares = found;
+    }
+    while (this.spares.length) {
+      const name = this.spares.pop()!;
+      try {
+        renameSync(join(this.dir, name), path);
+        return true;
+      } catch {
+        // gone (a reset): try the next
+      }
+    }
+    return false;
+  }
+
   close(): void {
     this.known = [];
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
@@ -72,14 +95,19 @@ export class FrameChannel {
   private bytes(png: Uint8Array, raw: Uint8Array): FrameBytes {
     if (!this.dir) return { via: 'inline', png, raw };
     const file = `f${++this.seq}`;
-    const fd = openSync(join(this.dir, file), 'w', 0o600);
+    const path = join(this.dir, file);
+    const total = png.length + raw.length;
+    // A file the worker has read (renamed s<n>) is written over: its memory pages are in place,
+    // where a new file's must be found and zeroed first (1.7 → 0.7 ms of CPU per 4 MB frame here).
+    const spare = this.claimSpare(path);
+    const fd = openSync(path, spare ? 'r+' : 'w', 0o600);
     try {
+      if (spare) ftruncateSync(fd, total);
       // One write of both buffers, straight from their memory.
-      let done = writevSync(fd, [png, raw]);
-      const total = png.length + raw.length;
+      let done = writevSync(fd, [png, raw], 0);
       while (done < total) {
         const rest = done < png.length ? [png.subarray(done), raw] : [raw.subarray(done - png.length)];
-        done += writevSync(fd, rest);
+        done += writevSync(fd, rest, done);
       }
     } finally {
       closeSync(fd);
@@ -87,6 +115,9 @@ export class FrameChannel {
     return { via: 'file', file, pngBytes: png.length, rawBytes: raw.length };
   }
 }
+
+/** Spare files beyond this many are deleted rather than kept for reuse. */
+const MAX_SPARES = 2;
 
 function safeList(dir: string): string[] {
   try {

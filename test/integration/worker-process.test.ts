@@ -98,8 +98,10 @@ test('a plan and a grounding through the worker equal the same made in this proc
         const { latencyMs: _b, ...inProcess } = await local.grounder.ground(req, never);
         assert.deepEqual(remote, inProcess, label);
       }
-      // The worker read every frame file it was sent and deleted it.
-      assert.deepEqual(readdirSync(join('/dev/shm', frameDirs()[0]!)), []);
+      // The worker read every frame file it was sent; what is left are spares to write over.
+      const left = readdirSync(join('/dev/shm', frameDirs()[0]!));
+      assert.deepEqual(left.filter((f) => !/^s\d+$/.test(f)), [], 'no frame file left unread');
+      assert.ok(left.length <= 2, `at most two spare files: ${left.join(', ')}`);
 
       // A grounder error crosses with its code and its words.
       await assert.rejects(
