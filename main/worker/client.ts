@@ -229,7 +229,8 @@ export class ModelWorker {
     const left = opts.timeoutMs - (performance.now() - t0);
     if (left <= 0) throw timeoutError(kind, opts.timeoutMs);
     const id = this.nextId++;
-    const proc = this.proc!;
+    const proc = this.proc;
+    if (!proc) throw new ForesightError('WORKER_CRASHED', 'The model worker went away before the request could be sent; it is being restarted');
     const answer = new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { kind, resolve, reject, ...(frameId !== undefined ? { frameId } : {}) });
       if (!proc.send(build(id))) {
