@@ -28,8 +28,9 @@ export class FrameChannel {
 
   constructor(transfer: FrameTransfer = existsSync('/dev/shm') ? 'shm' : 'inline') {
     this.transfer = transfer;
+    if (transfer === 'shm') sweepStaleDirs();
     // 0700 (mkdtemp): other users cannot read the screen.
-    this.dir = transfer === 'shm' ? mkdtempSync(join('/dev/shm', `foresight-frames-${process.pid}-`)) : undefined;
+    this.dir = transfer === 'shm' ? mkdtempSync(join(SHM, `${DIR_PREFIX}${process.pid}-`)) : undefined;
   }
 
   /** The frame as a message: its id when the worker holds it, else whole. */
@@ -113,6 +114,37 @@ export class FrameChannel {
       closeSync(fd);
     }
     return { via: 'file', file, pngBytes: png.length, rawBytes: raw.length };
+  }
+}
+
+const SHM = '/dev/shm';
+const DIR_PREFIX = 'foresight-frames-';
+
+/**
+ * Removes the frame directories of agents that are gone: one killed with SIGKILL cannot remove
+ * its own, and tmpfs is memory. The pid is in the name; a directory whose pid runs is kept (a pid
+ * reused by another process keeps it only until that one ends).
+ */
+function sweepStaleDirs(): void {
+  const mine = new RegExp(`^${DIR_PREFIX}(\\d+)-`);
+  for (const name of safeList(SHM)) {
+    const pid = Number(mine.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    try {
+      rmSync(join(SHM, name), { recursive: true, force: true });
+    } catch {
+      // another user's, or being removed at the same time
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

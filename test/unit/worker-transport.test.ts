@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation } from '../../common/ports.ts';
 import { utilityProcessWorker, type UtilityProcessChild, type UtilityProcessModule } from '../../main/worker/transport.ts';
@@ -130,4 +130,26 @@ test('frame channel without /dev/shm: the bytes go in the message, the very arra
   assert.equal(m.bytes.raw, o.raw.data);
   assert.equal(ch.dir, undefined);
   ch.close();
+});
+
+test('frame directories of agents that are gone (killed with SIGKILL) are removed when the next one starts; a live agent keeps its own', { skip: !existsSync('/dev/shm') }, async () => {
+  const dead = spawn('true');
+  await new Promise((r) => dead.once('exit', r));
+  const live = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const staleDir = join('/dev/shm', `foresight-frames-${dead.pid}-test`);
+  const liveDir = join('/dev/shm', `foresight-frames-${live.pid}-test`);
+  try {
+    for (const d of [staleDir, liveDir]) {
+      mkdirSync(d);
+      writeFileSync(join(d, 's1'), 'pixels');
+    }
+    const ch = new FrameChannel('shm');
+    ch.close();
+    assert.equal(existsSync(staleDir), false, 'the dead agent’s directory is gone');
+    assert.equal(existsSync(join(liveDir, 's1')), true, 'the live agent’s directory is kept');
+  } finally {
+    live.kill('SIGKILL');
+    rmSync(liveDir, { recursive: true, force: true });
+    rmSync(staleDir, { recursive: true, force: true });
+  }
 });
