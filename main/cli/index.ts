@@ -65,19 +65,42 @@ interface RunOptions {
 async function runCommand(task: string, o: RunOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
-  // The planner and grounder run in the model worker process. Endpoint faults are retried as
-  // often as malformed answers are re-asked (--retries), and so is a request lost in a crash.
-  const models = await startModels({
-    planner: o.planner,
-    grounder: o.grounder,
-    options: { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries },
-    onWorkerCrash: o.onWorkerCrash,
-  });
-  const planner = busyPlanner(models.planner);
-  const grounder = models.grounder;
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
+  // The planner and grounder run in the model worker process, started while the desktop adapters
+  // are made (its start-up takes seconds). Endpoint faults are retried as often as malformed
+  // answers are re-asked (--retries), and so is a request lost in a crash.
+  const [madeModels, madeDesktop] = await Promise.allSettled([
+    startModels({
+      planner: o.planner,
+      grounder: o.grounder,
+      options: { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries },
+      onWorkerCrash: o.onWorkerCrash,
+    }),
+    createDesktop({
+      killHotkey: o.killKey,
+      ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
+      ...(o.display ? { displayId: o.display } : {}),
+      settle: {
+        ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
+        ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
+      },
+      settleMethod: o.settleMethod,
+    }),
+  ]);
+  if (madeModels.status === 'rejected' || madeDesktop.status === 'rejected') {
+    // The IPC channels (supervisor, worker) would keep this process alive.
+    supervisor?.close();
+    if (madeModels.status === 'fulfilled') await madeModels.value.close();
+    if (madeDesktop.status === 'fulfilled') await madeDesktop.value.close({ keepXConnection: true });
+    // A planner or grounder that cannot be made is the user's to fix first (a usage error).
+    throw madeModels.status === 'rejected' ? madeModels.reason : (madeDesktop as PromiseRejectedResult).reason;
+  }
+  const models = madeModels.value;
+  const desktop = madeDesktop.value;
+  const planner = busyPlanner(models.planner);
+  const grounder = models.grounder;
   // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
   // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
   let store: SqliteEpisodeStore;
@@ -86,24 +109,9 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
   } catch (e) {
     supervisor?.close();
     await models.close();
+    await desktop.close({ keepXConnection: true });
     throw e;
   }
-  const desktop = await createDesktop({
-    killHotkey: o.killKey,
-    ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
-    ...(o.display ? { displayId: o.display } : {}),
-    settle: {
-      ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
-      ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
-    },
-    settleMethod: o.settleMethod,
-  }).catch(async (e: unknown) => {
-    // The IPC channel would keep this process alive.
-    supervisor?.close();
-    store.close();
-    await models.close();
-    throw e;
-  });
   const kill = desktop.killSwitch;
   supervisor?.attach(kill);
   let interrupts = 0;
