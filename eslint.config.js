@@ -23,7 +23,7 @@ const NATIVE_HOMES = [
 ];
 
 /** Every folder with a row in the table; an import into one of them is judged by the rows below. */
-const FOLDERS = ['common/', 'renderer/', 'store/', 'native-models/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/cli/', 'main/shell/', 'bin/', 'test/', 'bench/'];
+const FOLDERS = ['common/', 'renderer/', 'store/', 'native-models/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/cli/', 'main/shell/', 'main/worker/', 'bin/', 'test/', 'bench/'];
 
 /**
  * Each folder's row: the folders it may import (besides itself), files allowed as exceptions,
@@ -54,11 +54,16 @@ const LAYERS = [
   { folder: 'main/replay/', may: ['common/', 'store/', 'main/planners/', 'main/grounders/'], why: 'the benchmark replay never touches the desktop; it uses planners, grounders and the store' },
   {
     folder: 'main/cli/',
-    may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/shell/'],
-    // Until the model worker hosts them (issue 10), the CLI makes planners and grounders in process;
-    // `foresight models` (registry, doctor) runs in the CLI process and loads onnxruntime only when called.
-    except: ['native-models/backends.ts', 'native-models/models-command.ts'],
+    may: ['common/', 'store/', 'main/agent/', 'main/desktop/', 'main/planners/', 'main/grounders/', 'main/replay/', 'main/shell/', 'main/worker/'],
+    // `foresight models` (registry, doctor) runs in the CLI process and loads onnxruntime only when
+    // called; planners and grounders run in the model worker (main/worker starts it by path).
+    except: ['native-models/models-command.ts'],
     why: 'the CLI wires main/ and store/ together; the renderer and the model worker are other processes',
+  },
+  {
+    folder: 'main/worker/',
+    may: ['common/'],
+    why: 'the model worker client starts native-models/worker.ts by path and speaks common/worker-protocol.ts; it imports only common/',
   },
   { folder: 'main/shell/', may: ['common/', 'store/'], why: 'the app shell serves the store through the common/ contract; the renderer is bundled, not imported' },
   { folder: 'bin/', may: ['main/cli/'], why: 'bin/ only starts the CLI' },

@@ -341,9 +341,10 @@ class EpisodeRun {
     this.checkStopped();
     const first = results.find((r) => r.i === 0);
     if (!first) return { ok: true, value: undefined };
-    // The grounder's endpoint failed after its retries: that says nothing about the step, and
-    // asking again for the next step would only wait out the same fault.
-    if (!first.ok && first.error.code === 'ENDPOINT_ERROR') throw new ForesightError(first.error.code, first.error.message, first.error.details);
+    // The grounder's endpoint failed after its retries, or the model worker crashed and the user
+    // chose not to go on (or its retries ran out): that says nothing about the step, and asking
+    // again for the next step would only wait out the same fault.
+    if (!first.ok && (first.error.code === 'ENDPOINT_ERROR' || first.error.code === 'WORKER_CRASHED')) throw new ForesightError(first.error.code, first.error.message, first.error.details);
     return first.ok ? { ok: true, value: first.g } : { ok: false, error: first.error };
   }
 

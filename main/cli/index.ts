@@ -10,7 +10,6 @@ import { ForesightError, isForesightError, toErrorInfo } from '../../common/erro
 import { MAX_FORECAST_STEPS } from '../../common/formats/index.ts';
 import { APPROVAL_POLICIES, type ApprovalPolicy, type HumanGate } from '../../common/ports.ts';
 import { DEFAULT_AGENT_CONFIG, runEpisode, type AgentEvent } from '../agent/loop.ts';
-import { createGrounderBackend, createPlannerBackend } from '../../native-models/backends.ts';
 import { registerModelsCommand } from '../../native-models/models-command.ts';
 import { createDesktop } from '../desktop/index.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
@@ -21,6 +20,8 @@ import type { Rect } from '../../common/coords.ts';
 import { printEpisode, printEpisodeList } from './episodes.ts';
 import { isSupervised, SupervisorLink } from './supervised.ts';
 import { busyPlanner } from './test-hooks.ts';
+import { startModels } from './models.ts';
+import { ON_WORKER_CRASH, type OnWorkerCrash } from '../worker/index.ts';
 import type { BenchRunCliOptions } from './bench.ts';
 import { SUITE_IDS } from '../replay/suite.ts';
 import { REPLAY_PLANNER_FORMS } from '../replay/planners.ts';
@@ -64,6 +65,7 @@ interface RunOptions {
   /** Who approves: a person on this terminal, or the app that started the run (JSON lines on stdin/stdout). */
   gate: 'terminal' | 'app';
   keepOut: Rect[];
+  onWorkerCrash: OnWorkerCrash;
 }
 
 async function runCommand(task: string, opts: RunOptions): Promise<number> {
@@ -74,31 +76,55 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
   const noClickZones: Rect[] = appChannel ? appChannel.noClickZones : [];
   noClickZones.push(...o.keepOut);
   const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
-  // Endpoint faults are retried as often as malformed answers are re-asked (--retries).
-  const planner = busyPlanner(createPlannerBackend(o.planner, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries }));
-  const grounder = createGrounderBackend(o.grounder, { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries });
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
-  // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
-  // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
-  const store = openStore(o.db, supervisor ? process.ppid : undefined);
-  const desktop = await createDesktop({
-    killHotkey: o.killKey,
-    ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
-    ...(o.display ? { displayId: o.display } : {}),
-    settle: {
-      ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
-      ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
-    },
-    settleMethod: o.settleMethod,
-  }).catch((e: unknown) => {
-    // The IPC channel would keep this process alive.
+  // The planner and grounder run in the model worker process, started while the desktop adapters
+  // are made (its start-up takes seconds). Endpoint faults are retried as often as malformed
+  // answers are re-asked (--retries), and so is a request lost in a crash.
+  const [madeModels, madeDesktop] = await Promise.allSettled([
+    startModels({
+      planner: o.planner,
+      grounder: o.grounder,
+      options: { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries },
+      onWorkerCrash: o.onWorkerCrash,
+    }),
+    createDesktop({
+      killHotkey: o.killKey,
+      ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
+      ...(o.display ? { displayId: o.display } : {}),
+      settle: {
+        ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),
+        ...(o.settleQuietMs !== undefined ? { quietMs: o.settleQuietMs } : {}),
+      },
+      settleMethod: o.settleMethod,
+    }),
+  ]);
+  if (madeModels.status === 'rejected' || madeDesktop.status === 'rejected') {
+    // The IPC channels (supervisor, worker, app) would keep this process alive.
     supervisor?.close();
     appChannel?.close();
-    store.close();
+    if (madeModels.status === 'fulfilled') await madeModels.value.close();
+    if (madeDesktop.status === 'fulfilled') await madeDesktop.value.close({ keepXConnection: true });
+    // A planner or grounder that cannot be made is the user's to fix first (a usage error).
+    throw madeModels.status === 'rejected' ? madeModels.reason : (madeDesktop as PromiseRejectedResult).reason;
+  }
+  const models = madeModels.value;
+  const desktop = madeDesktop.value;
+  const planner = busyPlanner(models.planner);
+  const grounder = models.grounder;
+  // The episode's process is the `foresight run` a user sees (and kills): the supervisor. The
+  // agent dies with it; once killed, the agent may linger as a zombie until it is reaped.
+  let store: SqliteEpisodeStore;
+  try {
+    store = openStore(o.db, supervisor ? process.ppid : undefined);
+  } catch (e) {
+    supervisor?.close();
+    appChannel?.close();
+    await models.close();
+    await desktop.close({ keepXConnection: true });
     throw e;
-  });
+  }
   const kill = desktop.killSwitch;
   supervisor?.attach(kill);
   let interrupts = 0;
@@ -140,6 +166,7 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
         approval: o.approve,
         maxParseRetries: o.retries,
         noClickZones,
+        settings: { models: models.settings },
       },
       {
         observer: appChannel ? appObserver(desktop.observer, appChannel, (line) => out(JSON.stringify(line))) : desktop.observer,
@@ -156,7 +183,7 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
     supervisor?.close();
     // The X server outlives this command: libnut's connection may close at exit.
     await desktop.close({ keepXConnection: true });
-    await grounder.close?.();
+    await models.close();
     store.close();
   }
 }
@@ -185,6 +212,11 @@ export function buildProgram(): Command {
     .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
     .option('--settle-quiet-ms <ms>', 'with X damage events: the screen counts as settled once nothing has drawn for this long (default 120)', int('--settle-quiet-ms', 1))
     .addOption(new Option('--settle-method <how>', 'how to tell that the screen is still: X damage events where the X server has them (auto), or comparing captures (pixels)').choices(['auto', 'pixels']).default('auto'))
+    .addOption(
+      new Option('--on-worker-crash <policy>', 'when the model worker process crashes mid-request: send the request again to the restarted worker (retry, at most --retries times) or end the episode with WORKER_CRASHED (fail)')
+        .choices([...ON_WORKER_CRASH])
+        .default('retry'),
+    )
     .option('--json', 'print events as JSON lines')
     .addOption(new Option('--gate <who>', 'who approves: a person on this terminal, or the app that started the run (JSON lines on stdin and stdout; implies --json)').choices(['terminal', 'app']).default('terminal'))
     .option('--keep-out <x,y,w,h>', 'a screen rectangle (global pixels) the agent must never click into, e.g. the app window; repeatable', (v: string, prev: Rect[]) => [...prev, parseZone(v)], [] as Rect[])

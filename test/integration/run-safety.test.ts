@@ -47,8 +47,9 @@ test('the kill switch stops a long typing action within 200 ms; the episode ends
   writeFileSync(planFile, serializeTraceR1([step({ action_type: 'type', text: long, step_instruction: 'type a long text' }, 'done')]));
   const db = join(dir, 'kill.db');
   const run = startCli(['run', 'Type a long text', '--planner', `script:${planFile}`, '--grounder', 'none', '--db', db, '--kill-key', 'ctrl+alt+k'], desk.env);
-  // Let it type for a while, then press the kill switch from outside, as a person would.
-  for (let i = 0; i < 100 && (!existsSync(log) || readFileSync(log, 'utf8').split('\n').length < 40); i++) await sleep(50);
+  // Let it type for a while, then press the kill switch from outside, as a person would. The run
+  // first starts its model worker (seconds under load), so typing may begin late.
+  for (let i = 0; i < 400 && (!existsSync(log) || readFileSync(log, 'utf8').split('\n').length < 40); i++) await sleep(50);
   const typedBefore = readFileSync(log, 'utf8').trim().split('\n').length;
   assert.ok(typedBefore >= 40, 'typing had started');
   const trigger = Date.now();

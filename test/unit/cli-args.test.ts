@@ -58,7 +58,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
   });
   await program.parseAsync(['node', 'foresight', 'run', 'save the file', '--planner', 'script:plan.txt']);
   await program.parseAsync(
-    ['run', 'rename it', '--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'none', '--approve', 'forecast', '--max-steps', '7', '--horizon', '3', '--retries', '0', '--settle-method', 'pixels', '--settle-min-ms', '0', '--json'],
+    ['run', 'rename it', '--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'none', '--approve', 'forecast', '--max-steps', '7', '--horizon', '3', '--retries', '0', '--settle-method', 'pixels', '--settle-min-ms', '0', '--on-worker-crash', 'fail', '--json'],
     { from: 'user' },
   );
   assert.equal(seen[0]?.task, 'save the file');
@@ -74,6 +74,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     settleMethod: 'auto',
     gate: 'terminal',
     keepOut: [],
+    onWorkerCrash: 'retry',
   });
   assert.deepEqual(seen[1]?.opts, {
     planner: 'openai:http://127.0.0.1:8000/v1#qwen',
@@ -86,6 +87,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     killKey: 'ctrl+alt+k',
     settleMethod: 'pixels',
     settleMinMs: 0,
+    onWorkerCrash: 'fail',
     json: true,
     gate: 'terminal',
     keepOut: [],
@@ -97,6 +99,7 @@ test('usage errors exit 2 and say what is wrong', async () => {
     [['run', 'save it'], /required option '--planner <spec>' not specified/],
     [['run', '--planner', 'script:plan.txt'], /missing required argument 'task'/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--max-steps', '0'], /--max-steps must be a whole number ≥ 1/],
+    [['run', 'save it', '--planner', 'script:plan.txt', '--on-worker-crash', 'ignore'], /option '--on-worker-crash <policy>' argument 'ignore' is invalid\. Allowed choices are retry, fail/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--horizon', 'five'], /--horizon must be a whole number from 1 to 100/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--approve', 'sometimes'], /'sometimes' is invalid\. Allowed choices are never, each, forecast/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--frobnicate'], /unknown option '--frobnicate'/],
