@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { actionSchema, FORECAST_FORMATS, spacePointSchema } from './actions.ts';
 import { promptRecordSchema } from './contract.ts';
 import { fail, ok, type ErrorInfo, type Result } from './errors.ts';
-import { errorInfoSchema, frameGeometrySchema, historyEntrySchema } from './schemas.ts';
+import { errorInfoSchema, frameGeometrySchema, historyEntrySchema, rectSchema } from './schemas.ts';
 
 /** Bumped when a message changes shape; the worker says its version in `ready`. */
 export const WORKER_PROTOCOL_VERSION = 1;
@@ -82,6 +82,17 @@ export const backendOptionsSchema = z.strictObject({
 });
 export type WorkerBackendOptions = z.infer<typeof backendOptionsSchema>;
 
+/** Set-of-Marks (Grounder.annotate): the marked screenshot and its marks, as the grounder made them. */
+export const markSchema = z.object({
+  id: z.number().int().positive(),
+  box: rectSchema,
+  text: z.string().optional(),
+  label: z.string().optional(),
+  source: z.enum(['detector', 'text', 'detector+text']),
+  confidence: z.number().finite(),
+});
+export const markedScreenshotSchema = z.object({ frameId, png: bytes, marks: z.array(markSchema) });
+
 export const planRequestSchema = z.object({
   instruction: z.string(),
   frame: frameSchema,
@@ -89,6 +100,7 @@ export const planRequestSchema = z.object({
   horizon: z.number().int().positive(),
   stepNumber: z.number().int().positive(),
   feedback: z.string().optional(),
+  marks: markedScreenshotSchema.optional(),
 });
 
 export const groundRequestSchema = z.object({ action: actionSchema, frame: frameSchema });
@@ -99,6 +111,8 @@ export const workerRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('create'), id: requestId, backendId, role: z.enum(['planner', 'grounder']), spec: z.string().min(1), options: backendOptionsSchema }),
   z.object({ type: z.literal('plan'), id: requestId, backendId, request: planRequestSchema }),
   z.object({ type: z.literal('ground'), id: requestId, backendId, request: groundRequestSchema }),
+  /** Set-of-Marks: numbers and draws the elements of a frame (only a grounder that `annotates`). */
+  z.object({ type: z.literal('annotate'), id: requestId, backendId, frame: frameSchema }),
   /** Fire and forget, as Grounder.perceive is: no answer. */
   z.object({ type: z.literal('perceive'), backendId, frame: frameSchema }),
   /** Which backend and execution provider serve this id (recorded in the episode's settings). */
@@ -131,7 +145,7 @@ export type WorkerMessage = z.infer<typeof workerMessageSchema>;
 // ---------------------------------------------------------------- result values, per request
 
 export const createdPlannerSchema = z.object({ id: z.string(), format: z.enum(FORECAST_FORMATS) });
-export const createdGrounderSchema = z.object({ id: z.string(), speculative: z.boolean() });
+export const createdGrounderSchema = z.object({ id: z.string(), speculative: z.boolean(), annotates: z.boolean() });
 export const planReplySchema = z.object({
   raw: z.string(),
   format: z.enum(FORECAST_FORMATS),
@@ -157,6 +171,7 @@ export const RESULT_VALUES = {
   createGrounder: createdGrounderSchema,
   plan: planReplySchema,
   ground: groundingSchema,
+  annotate: markedScreenshotSchema,
   describe: backendDescriptionSchema,
   close: z.null(),
   shutdown: z.null(),

@@ -302,7 +302,7 @@ class ModelWorkerHost {
         }
         const grounder = createGrounderBackend(req.spec, req.options);
         this.backends.set(req.backendId, { role: 'grounder', grounder });
-        return { id: grounder.id, speculative: grounder.speculative === true };
+        return { id: grounder.id, speculative: grounder.speculative === true, annotates: typeof grounder.annotate === 'function' };
       }
       case 'plan': {
         const planner = this.planner(req.backendId);
@@ -319,6 +319,17 @@ class ModelWorkerHost {
         const observation = this.frames.acquire(req.request.frame);
         try {
           return await grounder.ground({ action: req.request.action, observation }, signal);
+        } finally {
+          this.frames.release(observation.frameId);
+        }
+      }
+      case 'annotate': {
+        const grounder = this.grounder(req.backendId);
+        if (!grounder.annotate) throw new ForesightError('BAD_INPUT', `Grounder ${grounder.id} draws no marks (it has no annotate step)`);
+        const observation = this.frames.acquire(req.frame);
+        try {
+          const marked = await grounder.annotate(observation, signal);
+          return { frameId: marked.frameId, png: marked.png, marks: [...marked.marks] };
         } finally {
           this.frames.release(observation.frameId);
         }

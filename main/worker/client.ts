@@ -206,7 +206,7 @@ export class ModelWorker {
    * A request with a frame: sent with the frame's id when the worker holds it; if the worker
    * dropped it, once more with the frame whole.
    */
-  async requestWithFrame<K extends 'plan' | 'ground'>(
+  async requestWithFrame<K extends 'plan' | 'ground' | 'annotate'>(
     kind: K,
     observation: Observation,
     build: (id: number, frame: FrameMessage) => WorkerRequest,

@@ -6,7 +6,7 @@
  */
 import type { ForecastFormat } from '../../common/actions.ts';
 import { isForesightError } from '../../common/errors.ts';
-import type { Grounder, GroundRequest, Grounding, Observation, Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
+import type { Grounder, GroundRequest, Grounding, MarkedScreenshot, Observation, Planner, PlanReply, PlanRequest } from '../../common/ports.ts';
 import type { BackendDescription, WorkerBackendOptions } from '../../common/worker-protocol.ts';
 import type { ModelWorker } from './client.ts';
 
@@ -48,9 +48,10 @@ export class WorkerPlanner implements Planner {
   }
 
   plan(req: PlanRequest, signal: AbortSignal): Promise<PlanReply> {
-    const { observation, ...rest } = req;
+    const { observation, marks, ...rest } = req;
+    const marked = marks ? { marks: { frameId: marks.frameId, png: marks.png, marks: [...marks.marks] } } : {};
     return withCrashPolicy(this.policy, signal, () =>
-      this.worker.requestWithFrame('plan', observation, (id, frame) => ({ type: 'plan', id, backendId: this.backendId, request: { ...rest, history: [...rest.history], frame } }), {
+      this.worker.requestWithFrame('plan', observation, (id, frame) => ({ type: 'plan', id, backendId: this.backendId, request: { ...rest, ...marked, history: [...rest.history], frame } }), {
         timeoutMs: this.policy.timeoutMs,
         signal,
       }),
@@ -63,17 +64,31 @@ export class WorkerPlanner implements Planner {
 }
 
 export class WorkerGrounder implements Grounder {
+  /** Present only when the grounder in the worker draws marks (the loop calls it before planning). */
+  readonly annotate?: (observation: Observation, signal: AbortSignal) => Promise<MarkedScreenshot>;
+
   private constructor(
     private readonly worker: ModelWorker,
     private readonly backendId: string,
     readonly id: string,
     readonly speculative: boolean,
+    annotates: boolean,
     private readonly policy: ProxyPolicy,
-  ) {}
+  ) {
+    if (annotates) {
+      this.annotate = (observation, signal) =>
+        withCrashPolicy(this.policy, signal, () =>
+          this.worker.requestWithFrame('annotate', observation, (id, frame) => ({ type: 'annotate', id, backendId: this.backendId, frame }), {
+            timeoutMs: this.policy.timeoutMs,
+            signal,
+          }),
+        );
+    }
+  }
 
   static async create(worker: ModelWorker, spec: string, options: WorkerBackendOptions, policy: ProxyPolicy): Promise<WorkerGrounder> {
     const { backendId, value } = await worker.createBackend('grounder', spec, options);
-    return new WorkerGrounder(worker, backendId, value.id, value.speculative, policy);
+    return new WorkerGrounder(worker, backendId, value.id, value.speculative, value.annotates, policy);
   }
 
   perceive(observation: Observation): void {
