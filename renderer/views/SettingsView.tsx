@@ -212,6 +212,7 @@ export function EndpointsEditor({ call, settings, onChange }: { call: Caller; se
         <EndpointForm initial={draft} onCancel={() => setDraft(null)} onSave={(e) => void save([...inputs, e])} />
       ) : (
         <>
+          {settings.endpoints.length ? <h3 className="presets-head">Add an endpoint from a preset</h3> : null}
           <PresetPicker presets={settings.presets} onPick={(p) => setDraft(endpointFromPreset(p, taken))} />
           <button type="button" className="ghost small" onClick={() => setDraft({ id: `endpoint-${taken.length + 1}`, label: 'My endpoint', baseUrl: 'http://127.0.0.1:8000/v1', model: '' })}>
             Add an endpoint by hand
