@@ -4,7 +4,7 @@
  * handlers, and so does the Electron window (its preload → main → the same HTTP calls).
  */
 import type { z } from 'zod';
-import type { AppInfo, CALLS, CallName, CallResponseInput, EpisodeSummaryView } from '../../common/contract.ts';
+import { episodeViewSchema, type AppInfo, type CALLS, type CallName, type CallResponseInput, type EpisodeSummaryView } from '../../common/contract.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { SqliteEpisodeStore } from '../../store/index.ts';
 import type { BenchmarkFolders } from './benchmarks.ts';
@@ -59,9 +59,9 @@ export function exportEpisode(store: EpisodeReader, idOrPrefix: string): { fileN
   const id = store.resolveEpisodeId(idOrPrefix);
   const episode = store.getEpisode(id);
   const shas = [...new Set(episode.steps.map((s) => s.frameSha256))];
-  const { steps, ...rest } = episode;
-  // No paths of this machine in the export: screenshots are named by their sha256.
-  const view = { ...rest, steps: steps.map(({ ...s }) => { delete (s as { framePath?: unknown }).framePath; return s; }) };
+  // The contract's view, which holds no path of this machine (the store's screenshotPath is
+  // stripped): screenshots are named by their sha256.
+  const view = episodeViewSchema.parse(episode);
   const body = zip([
     { name: 'episode.json', data: Buffer.from(JSON.stringify(view, null, 2)) },
     ...shas.map((sha) => ({ name: `frames/${sha}.png`, data: store.readScreenshot(sha), store: true })),

@@ -6,10 +6,11 @@
  * decisions (edits as the original and the edited forecast), the dragged point is where the
  * click went, and the file Mousepad saved holds the edited text.
  *
- * The page is signed in as a person's browser is (the sign-in page, cookie), follows the run
- * over the live channel (EventSource on /events) and acts through the run view's controls (the
- * data-testids agreed in /work/wt/renderer-needs.md); where a control is not in the run view
- * yet, the same contract call is sent from the page itself (fetch with the page's cookie).
+ * The person uses the run view (React, renderer/views/RunView.tsx) as anyone would: the run form,
+ * the review's buttons, the edit form, the point dragged with the mouse on the live screen, the
+ * reason box, Stop — found by their accessible names. A reload while the gate waits brings the
+ * review back (the server holds it). The test listens to the live channel itself (EventSource on
+ * /events) only to know when the gate waits.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { applyStepEdit, type PendingReview } from '../../common/contract.ts';
+import type { PendingReview } from '../../common/contract.ts';
 import { launchApp, type RunningApp } from '../../main/shell/start.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
@@ -32,6 +33,8 @@ let dir: string;
 let app: RunningApp;
 let browser: Browser;
 const serverLog: string[] = [];
+/** Uncaught errors of the page: there must be none. */
+const pageErrors: string[] = [];
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -62,11 +65,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The page, signed in, with every live event it receives collected in `window.liveEvents`. */
-async function signedInPage(): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(app.signInUrl);
-  await page.waitForURL(`${app.origin}/`);
+/** Every live event the page receives, collected in `window.liveEvents` (the test's own listener, to know when to act). */
+async function collectEvents(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { liveEvents: { name: string; data: unknown }[] };
     w.liveEvents = [];
@@ -74,23 +74,23 @@ async function signedInPage(): Promise<Page> {
     const names = ['run.started', 'run.episode', 'run.observation', 'run.forecast', 'run.grounding', 'gate.waiting', 'gate.decided', 'run.action', 'run.status', 'run.ended', 'run.error'];
     for (const n of names) source.addEventListener(n, (e) => w.liveEvents.push({ name: n, data: JSON.parse((e as MessageEvent<string>).data) }));
   });
+}
+
+/** The page, signed in as a person's browser is (the sign-in page, then the cookie), on the run view. */
+async function signedInPage(): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(app.signInUrl);
+  await page.waitForURL(`${app.origin}/**`);
+  await page.goto(`${app.origin}/#/run`);
+  await collectEvents(page);
   return page;
 }
 
-/** A contract call sent by the page (its cookie, its origin). */
-async function pageCall<T>(page: Page, name: string, body: unknown): Promise<T> {
-  const r = await page.evaluate(
-    async ([n, b]) => {
-      const res = await fetch(`/api/${n}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
-      return (await res.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
-    },
-    [name, body] as const,
-  );
-  assert.ok(r.ok, `${name} failed: ${JSON.stringify(r.error)}`);
-  return r.value as T;
-}
-
-/** Waits for the live channel to bring the gate.waiting of `step` (after `seen` reviews). */
+/**
+ * Waits until the gate waits at `step` with a review not seen yet (the live channel says so), and
+ * the run view shows it: the banner names the step and the review's buttons can be pressed.
+ */
 async function nextReview(page: Page, seen: Set<string>, step: number): Promise<PendingReview> {
   const handle = await page.waitForFunction(
     ([known, s]) => {
@@ -102,8 +102,19 @@ async function nextReview(page: Page, seen: Set<string>, step: number): Promise<
   );
   const review = (await handle.jsonValue()) as PendingReview;
   seen.add(review.reviewId);
+  await showsReview(page, step);
   return review;
 }
+
+async function showsReview(page: Page, step: number): Promise<void> {
+  await page.locator('.waiting-banner', { hasText: `step ${step},` }).waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const b = Array.from(document.querySelectorAll<HTMLButtonElement>('section.review button')).find((x) => x.textContent?.trim() === 'Approve');
+    return b !== undefined && !b.disabled;
+  });
+}
+
+const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
 test('approve, edit the text, drag the point, reject with a reason, stop: the database holds exactly those decisions', { timeout: 240_000 }, async () => {
   desk.launch('mousepad', []);
@@ -114,48 +125,59 @@ test('approve, edit the text, drag the point, reject with a reason, stop: the da
   writeFileSync(planFile, plan(target));
 
   const page = await signedInPage();
-  const started = await pageCall<{ runId: string }>(page, 'runs.start', {
-    task: 'Type the line and save it',
-    mode: 'each',
-    planner: { kind: 'spec', spec: `script:${planFile}` },
-    grounder: { kind: 'builtin', id: 'ocr' },
-  });
-  const runId = started.runId;
+  // The run form: task, approval mode, a command-line spec as planner, OCR as grounder.
+  await page.getByLabel('Task').fill('Type the line and save it');
+  await page.locator('input[name="mode"][value="each"]').check();
+  await page.getByLabel('Planner', { exact: true }).selectOption('spec');
+  await page.getByLabel('Planner spec').fill(`script:${planFile}`);
+  await page.getByLabel('Grounder', { exact: true }).selectOption('builtin:ocr');
+  await button(page, 'Start').click();
   const seen = new Set<string>();
-  const decide = (review: PendingReview, decision: unknown) => pageCall(page, 'gate.decide', { runId, reviewId: review.reviewId, decision });
 
-  // Step 1: the text is edited.
-  const r1 = await nextReview(page, seen, 1);
-  const edited1 = applyStepEdit(r1.forecast, 0, { text: EDITED_TEXT });
-  assert.ok(edited1.ok);
-  await decide(r1, { kind: 'edit', forecast: edited1.forecast });
+  // Step 1: the person edits the text to type.
+  await nextReview(page, seen, 1);
+  await button(page, 'Edit').click();
+  await page.getByLabel('Text to type').fill(EDITED_TEXT);
+  await button(page, 'Run the edited step').click();
 
-  // A reload in the middle: the run's state comes back from the server.
-  // Step 2: approved as it is.
-  const r2 = await nextReview(page, seen, 2);
-  const state = await pageCall<{ run: { pending?: { reviewId: string }; status: string } }>(page, 'runs.current', {});
-  assert.equal(state.run.status, 'waiting');
-  assert.equal(state.run.pending?.reviewId, r2.reviewId, 'the pending review is the server\'s state');
-  await decide(r2, { kind: 'approve' });
+  // Step 2: a reload while the gate waits: the review comes back from the server; approved.
+  await nextReview(page, seen, 2);
+  await page.reload();
+  await showsReview(page, 2);
+  await collectEvents(page);
+  await button(page, 'Approve').click();
 
-  // Step 3: the point is dragged 12 px to the right (still on "Save As…").
+  // Step 3: the person drags step 1's point 12 screenshot pixels to the right (still on "Save As…").
   const r3 = await nextReview(page, seen, 3);
   assert.ok(r3.grounding, 'step 3 was grounded by OCR');
-  const dragged = { x: Math.round(r3.grounding.point.x + 12), y: Math.round(r3.grounding.point.y) };
-  const edited3 = applyStepEdit(r3.forecast, 0, { point: dragged });
-  assert.ok(edited3.ok);
-  await decide(r3, { kind: 'edit', forecast: edited3.forecast });
+  await button(page, 'Edit').click();
+  const marker = page.locator('button.target.first.draggable');
+  const img = page.locator('.shot-frame.live img.shot-img');
+  const box = (await marker.boundingBox())!;
+  const shot = (await img.boundingBox())!;
+  const cssPerPixel = shot.width / r3.geometry.imageWidth;
+  const from = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 6; i++) await page.mouse.move(from.x + (12 * cssPerPixel * i) / 6, from.y);
+  await page.mouse.up();
+  const dragged = { x: Number(await marker.getAttribute('data-x')), y: Number(await marker.getAttribute('data-y')) };
+  assert.ok(Math.abs(dragged.x - (r3.grounding.point.x + 12)) <= 2 && Math.abs(dragged.y - r3.grounding.point.y) <= 2, `dragged to ${JSON.stringify(dragged)} from ${JSON.stringify(r3.grounding.point)}`);
+  await button(page, 'Run the edited step').click();
 
   // Step 4: rejected with a reason; the planner is asked again; then approved.
-  const r4 = await nextReview(page, seen, 4);
-  await decide(r4, { kind: 'reject', reason: REJECT_REASON });
-  const r4b = await nextReview(page, seen, 4);
-  await decide(r4b, { kind: 'approve' });
+  await nextReview(page, seen, 4);
+  await button(page, 'Reject').click();
+  await page.getByLabel('Reason').fill(REJECT_REASON);
+  await button(page, 'Reject and re-plan').click();
+  await nextReview(page, seen, 4);
+  await button(page, 'Approve').click();
 
   // Step 5: Enter, approved. Step 6 (finished) waits: the person stops the run instead.
-  await decide(await nextReview(page, seen, 5), { kind: 'approve' });
+  await nextReview(page, seen, 5);
+  await button(page, 'Approve').click();
   await nextReview(page, seen, 6);
-  await pageCall(page, 'runs.stop', { runId });
+  await button(page, 'Stop').click();
   const ended = await page.waitForFunction(
     () => (window as unknown as { liveEvents: { name: string; data: { outcome: { status: string }; episodeId: string } }[] }).liveEvents.find((e) => e.name === 'run.ended')?.data ?? null,
     undefined,
@@ -163,6 +185,7 @@ test('approve, edit the text, drag the point, reject with a reason, stop: the da
   );
   const end = (await ended.jsonValue()) as { outcome: { status: string }; episodeId: string };
   assert.equal(end.outcome.status, 'stopped', serverLog.join('\n'));
+  await page.locator('.outcome-stopped').waitFor();
 
   for (let i = 0; i < 50 && !existsSync(target); i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(readFileSync(target, 'utf8'), EDITED_TEXT, 'Mousepad saved the text the person wrote');
@@ -194,5 +217,6 @@ test('approve, edit the text, drag the point, reject with a reason, stop: the da
   } finally {
     store.close();
   }
+  assert.deepEqual(pageErrors, []);
   await page.close();
 });

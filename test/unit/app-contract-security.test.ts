@@ -193,7 +193,12 @@ void describe('API keys', () => {
 
     const answers: string[] = [];
     for (const name of CALL_NAMES) answers.push((await call(name, name === 'benchmarks.list' ? { folder: dir } : name.startsWith('runs.') && name !== 'runs.current' && name !== 'runs.start' ? { runId } : {})).body);
-    for (const path of ['/', '/main.js', '/style.css', '/index.html']) answers.push((await raw({ path, headers: { authorization: `Bearer ${app.token}` } })).body);
+    // The page and every script and stylesheet it loads.
+    const page = (await raw({ path: '/', headers: { authorization: `Bearer ${app.token}` } })).body;
+    answers.push(page);
+    const assets = [...page.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(assets.some((a) => a.endsWith('.js')), `the page loads its script: ${assets.join(', ')}`);
+    for (const path of assets) answers.push((await raw({ path, headers: { authorization: `Bearer ${app.token}` } })).body);
     answers.push((await live).body);
     for (const text of answers) assert.equal(text.includes(KEY), false, `the key leaked in: ${text.slice(0, 200)}`);
     assert.match((await live).body, /event: run\.started/, 'the live channel was listened to');

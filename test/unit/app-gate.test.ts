@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { Forecast } from '../../common/actions.ts';
 import type { GateRequest, Observer } from '../../common/ports.ts';
 import type { AgentLine } from '../../common/run-protocol.ts';
-import { AppChannel, AppGate, appObserver } from '../../main/cli/app-gate.ts';
+import { AppChannel, AppGate, appObserver, parseZone } from '../../main/cli/app-gate.ts';
 
 const click = (label: string) => ({ screenshot_abstraction: '', action: { action_type: 'click' as const, step_instruction: `click on '${label}'` }, status: 'not done' as const });
 const forecast = (...labels: string[]): Forecast => ({ format: 'tracer1', steps: labels.map(click) });
@@ -113,4 +113,9 @@ test('pause holds the next observation until resume; the kill switch ends a wait
   stop.abort();
   await assert.rejects(waiting, { code: 'STOPPED' });
   w.channel.close();
+});
+
+test('--keep-out takes x,y,width,height in screen pixels and refuses anything else with a clear message', () => {
+  assert.deepEqual(parseZone('1000, 600,280,200'), { x: 1000, y: 600, width: 280, height: 200 });
+  for (const bad of ['1,2,3', '1,2,0,4', 'a,b,c,d', '1,2,3,4,5', '']) assert.throws(() => parseZone(bad), { code: 'BAD_INPUT', message: /--keep-out takes x,y,width,height/ });
 });

@@ -72,6 +72,8 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     timeout: 120_000,
     killKey: 'ctrl+alt+k',
     settleMethod: 'auto',
+    gate: 'terminal',
+    keepOut: [],
   });
   assert.deepEqual(seen[1]?.opts, {
     planner: 'openai:http://127.0.0.1:8000/v1#qwen',
@@ -85,6 +87,8 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     settleMethod: 'pixels',
     settleMinMs: 0,
     json: true,
+    gate: 'terminal',
+    keepOut: [],
   });
 });
 
