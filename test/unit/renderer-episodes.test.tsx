@@ -85,6 +85,13 @@ void describe('episode list', () => {
     fireEvent.change(screen.getByLabelText('Model'), { target: { value: 'openai:http://127.0.0.1:8000/v1#qwen2.5-vl-7b' } });
     await waitFor(() => assert.deepEqual(rows(), [TASKS.failed]));
 
+    fireEvent.change(screen.getByLabelText('Model'), { target: { value: '' } });
+    // The finished episode ran with a person approving each step, the failed one automatically.
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'each' } });
+    await waitFor(() => assert.deepEqual(rows(), [TASKS.finished]));
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'never' } });
+    await waitFor(() => assert.deepEqual(rows(), [TASKS.failed]));
+
     fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'finished' } });
     await waitFor(() => assert.deepEqual(rows(), []));
     assert.match(document.querySelector('.empty')?.textContent ?? '', /No episode matches these filters/);
