@@ -264,12 +264,15 @@ export function SettingsView({ call }: { call: Caller }) {
   const [killKey, setKillKey] = useState('');
   const [saved, setSaved] = useState('');
   const [error, setError] = useState<ErrorInfo>();
+  // Once per answer (the value keeps its identity across renders; `loaded` does not): later
+  // changes come from the calls' own answers.
+  const first = loaded.state === 'ok' ? loaded.value : undefined;
   useEffect(() => {
-    if (loaded.state === 'ok') {
-      setSettings(loaded.value);
-      setKillKey(loaded.value.killKey);
+    if (first) {
+      setSettings(first);
+      setKillKey(first.killKey);
     }
-  }, [loaded]);
+  }, [first]);
   const update = async (patch: { killKey?: string; windowPolicy?: WindowPolicy; dataDir?: string }, what: string) => {
     setError(undefined);
     const r = await call('settings.update', patch);
