@@ -125,3 +125,28 @@ void describe('one episode', () => {
     assert.equal(approval?.querySelector('.edited .instruction')?.textContent, EDITED_INSTRUCTION);
   });
 });
+
+void describe('deleting an episode', () => {
+  void it('asks first, then deletes it from the store', async () => {
+    let deleted = false;
+    render(<EpisodeView call={call} id={seeded.failedId} query={new URLSearchParams()} />);
+    const del = await screen.findByText('Delete');
+    fireEvent.click(del.closest('button') as HTMLButtonElement);
+    // Nothing is deleted before the person confirms.
+    await screen.findByText('Delete this episode and its screenshots?');
+    const listed = await call('episodes.list', {});
+    assert.ok(listed.ok && listed.value.some((e) => e.id === seeded.failedId));
+    cleanup();
+    render(<EpisodeView call={call} id={seeded.failedId} query={new URLSearchParams()} />);
+    fireEvent.click((await screen.findByText('Delete')).closest('button') as HTMLButtonElement);
+    const confirm = document.querySelector<HTMLButtonElement>('.confirm button.danger');
+    assert.ok(confirm);
+    // EpisodeView navigates to the list when done; the store is what the person would check.
+    window.addEventListener('hashchange', () => (deleted = true), { once: true });
+    fireEvent.click(confirm);
+    await waitFor(() => assert.ok(deleted, 'went back to the list'));
+    const after = await call('episodes.list', {});
+    assert.ok(after.ok);
+    assert.deepEqual(after.value.map((e) => e.task), [TASKS.finished]);
+  });
+});
