@@ -33,7 +33,14 @@ const FOLDERS = ['common/', 'renderer/', 'store/', 'native-models/', 'main/agent
  */
 const LAYERS = [
   { folder: 'common/', may: [], builtins: false, why: 'common/ runs in every process, the browser included: it imports only common/ (and zod)' },
-  { folder: 'renderer/', may: ['common/'], builtins: false, why: 'renderer/ is browser code; it talks to main only through the common/ contract' },
+  {
+    folder: 'renderer/',
+    may: ['common/'],
+    builtins: false,
+    // The page's npm packages: React and zod (through common/). Anything else is a decision for docs/ARCHITECTURE.md.
+    packages: ['react', 'react-dom', 'zod'],
+    why: 'renderer/ is browser code (React); it talks to main only through the common/ contract',
+  },
   { folder: 'store/', may: ['common/'], why: 'store/ depends only on common/' },
   {
     folder: 'native-models/',
@@ -93,6 +100,10 @@ function judge(layer, fileDir, spec) {
   }
   if (layer.builtins === false && (spec.startsWith('node:') || BUILTINS.has(spec.split('/')[0]))) {
     return `${layer.folder} may not import the Node module "${spec}": ${layer.why}.`;
+  }
+  if (layer.packages) {
+    const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    if (!layer.packages.includes(name)) return `${layer.folder} may load only the packages ${layer.packages.join(', ')} ("${spec}"): ${layer.why}.`;
   }
   const native = NATIVE_HOMES.find((n) => (n.name.endsWith('/') ? spec.startsWith(n.name) : spec === n.name || spec.startsWith(`${n.name}/`)));
   if (native && native.home !== layer.folder) return `only ${native.home} may load ${native.label ?? native.name} ("${spec}" in ${layer.folder}).`;

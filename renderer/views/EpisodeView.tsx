@@ -265,12 +265,13 @@ function Header({ e, call, onDeleted }: { e: Episode; call: Caller; onDeleted: (
 
 export function EpisodeView({ call, id, query }: { call: Caller; id: string; query: URLSearchParams }) {
   const result = useCall(call, 'episodes.get', { id }, id);
+  const task = result.state === 'ok' ? result.value.task : undefined;
   useEffect(() => {
-    if (result.state === 'ok') document.title = `${result.value.task || 'Episode'} — Foresight`;
+    if (task !== undefined) document.title = `${task || 'Episode'} — Foresight`;
     return () => {
       document.title = 'Foresight';
     };
-  }, [result]);
+  }, [task]);
   if (result.state === 'loading') return <Loading what="the episode" />;
   if (result.state === 'error') {
     return (

@@ -1,12 +1,15 @@
 /** The list of episodes, newest first, with search and filters kept in the URL. */
 import type { Caller, EpisodeSummaryView } from '../../common/contract.ts';
-import { EPISODE_MODES, EPISODE_STATUSES } from '../../common/ports.ts';
+import { APPROVAL_POLICIES, EPISODE_STATUSES } from '../../common/ports.ts';
 import { episodeHref, href, navigate } from '../app/router.ts';
 import { useCall } from '../app/use-call.ts';
 import { Empty, ErrorBox, Loading, PageHead, StatusBadge } from '../components/common.tsx';
 import { Icon } from '../components/icons.tsx';
 import { dateTime, duration, shortId } from '../format.ts';
 import { anyFilter, applyFilters, filtersFromQuery, filtersToQuery, modelsOf, type EpisodeFilters } from './episode-filters.ts';
+
+/** The run modes as the run view names them. */
+export const MODE_TEXT = { never: 'Automatic', each: 'Approve each step', forecast: 'When the forecast changes' } as const;
 
 function Row({ e }: { e: EpisodeSummaryView }) {
   const took = e.endedAt !== undefined ? duration(e.endedAt - e.startedAt) : e.status === 'running' ? 'running' : '';
@@ -22,6 +25,7 @@ function Row({ e }: { e: EpisodeSummaryView }) {
         <div className="muted small mono">
           {shortId(e.id)}
           {e.mode !== 'agent' ? ` · ${e.mode}` : ''}
+          {e.approval ? ` · ${MODE_TEXT[e.approval].toLowerCase()}` : ''}
         </div>
       </td>
       <td className="num">{e.stepCount}</td>
@@ -37,7 +41,7 @@ function Row({ e }: { e: EpisodeSummaryView }) {
           {e.grounder}
         </div>
       </td>
-      <td className="outcome">
+      <td className="episode-outcome">
         {e.error ? (
           <span className="error-code" title={e.error.message}>
             {e.error.code}
@@ -72,11 +76,11 @@ export function FilterBar({ filters, models, onChange }: { filters: EpisodeFilte
       </label>
       <label className="filter">
         <span>Mode</span>
-        <select id="mode-filter" value={filters.mode ?? ''} onChange={(e) => onChange({ ...filters, mode: EPISODE_MODES.find((m) => m === e.target.value) })}>
+        <select id="mode-filter" value={filters.mode ?? ''} onChange={(e) => onChange({ ...filters, mode: APPROVAL_POLICIES.find((m) => m === e.target.value) })}>
           <option value="">All</option>
-          {EPISODE_MODES.map((m) => (
+          {APPROVAL_POLICIES.map((m) => (
             <option key={m} value={m}>
-              {m}
+              {MODE_TEXT[m]}
             </option>
           ))}
         </select>

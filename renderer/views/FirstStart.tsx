@@ -13,9 +13,10 @@ import { EndpointsEditor } from './SettingsView.tsx';
 export function FirstStart({ call }: { call: Caller }) {
   const loaded = useCall(call, 'settings.get', {}, 'settings');
   const [settings, setSettings] = useState<SettingsView>();
+  const first = loaded.state === 'ok' ? loaded.value : undefined;
   useEffect(() => {
-    if (loaded.state === 'ok') setSettings(loaded.value);
-  }, [loaded]);
+    if (first) setSettings(first);
+  }, [first]);
   const hasEndpoint = (settings?.endpoints.length ?? 0) > 0;
   return (
     <div className="view welcome-view">

@@ -212,6 +212,7 @@ export function EndpointsEditor({ call, settings, onChange }: { call: Caller; se
         <EndpointForm initial={draft} onCancel={() => setDraft(null)} onSave={(e) => void save([...inputs, e])} />
       ) : (
         <>
+          {settings.endpoints.length ? <h3 className="presets-head">Add an endpoint from a preset</h3> : null}
           <PresetPicker presets={settings.presets} onPick={(p) => setDraft(endpointFromPreset(p, taken))} />
           <button type="button" className="ghost small" onClick={() => setDraft({ id: `endpoint-${taken.length + 1}`, label: 'My endpoint', baseUrl: 'http://127.0.0.1:8000/v1', model: '' })}>
             Add an endpoint by hand
@@ -263,12 +264,15 @@ export function SettingsView({ call }: { call: Caller }) {
   const [killKey, setKillKey] = useState('');
   const [saved, setSaved] = useState('');
   const [error, setError] = useState<ErrorInfo>();
+  // Once per answer (the value keeps its identity across renders; `loaded` does not): later
+  // changes come from the calls' own answers.
+  const first = loaded.state === 'ok' ? loaded.value : undefined;
   useEffect(() => {
-    if (loaded.state === 'ok') {
-      setSettings(loaded.value);
-      setKillKey(loaded.value.killKey);
+    if (first) {
+      setSettings(first);
+      setKillKey(first.killKey);
     }
-  }, [loaded]);
+  }, [first]);
   const update = async (patch: { killKey?: string; windowPolicy?: WindowPolicy; dataDir?: string }, what: string) => {
     setError(undefined);
     const r = await call('settings.update', patch);

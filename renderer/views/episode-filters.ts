@@ -3,13 +3,14 @@
  * reload or a shared link shows the same list), applied to the summaries the server sent.
  */
 import type { EpisodeSummaryView } from '../../common/contract.ts';
-import { EPISODE_MODES, EPISODE_STATUSES, type EpisodeMode, type EpisodeStatus } from '../../common/ports.ts';
+import { APPROVAL_POLICIES, EPISODE_STATUSES, type ApprovalPolicy, type EpisodeStatus } from '../../common/ports.ts';
 
 export interface EpisodeFilters {
   /** Words that must all appear in the task, the id, the answer or the error. */
   q: string;
   status?: EpisodeStatus;
-  mode?: EpisodeMode;
+  /** The run's mode: automatic, approve each step, approve when the forecast changes. */
+  mode?: ApprovalPolicy;
   /** A planner or grounder name (exact, as listed). */
   model?: string;
   /** `YYYY-MM-DD`, local time, inclusive. */
@@ -22,7 +23,7 @@ export function filtersFromQuery(q: URLSearchParams): EpisodeFilters {
   return {
     q: q.get('q') ?? '',
     status: EPISODE_STATUSES.find((s) => s === q.get('status')),
-    mode: EPISODE_MODES.find((m) => m === q.get('mode')),
+    mode: APPROVAL_POLICIES.find((m) => m === q.get('mode')),
     model: q.get('model') || undefined,
     from: date(q.get('from')),
     to: date(q.get('to')),
@@ -41,7 +42,7 @@ export function applyFilters(list: readonly EpisodeSummaryView[], f: EpisodeFilt
   const to = f.to ? dayStart(f.to) + 24 * 3600 * 1000 : Infinity;
   return list.filter((e) => {
     if (f.status && e.status !== f.status) return false;
-    if (f.mode && e.mode !== f.mode) return false;
+    if (f.mode && e.approval !== f.mode) return false;
     if (f.model && e.planner !== f.model && e.grounder !== f.model) return false;
     if (e.startedAt < from || e.startedAt >= to) return false;
     if (words.length) {

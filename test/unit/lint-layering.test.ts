@@ -42,6 +42,17 @@ const PROBES: Probe[] = [
     bad: /main\/cli\/ may not import renderer\/transport\.ts/,
   },
   {
+    name: 'renderer → an npm package outside its list',
+    folder: 'renderer',
+    source: "import sharp from 'sharp';\nexport const s = sharp;\n",
+    bad: /renderer\/ may load only the packages react, react-dom, zod \("sharp"\)/,
+  },
+  {
+    name: 'renderer → react-dom/client (allowed)',
+    folder: 'renderer',
+    source: "import { createRoot } from 'react-dom/client';\nexport const r = createRoot;\n",
+  },
+  {
     name: "createRequire(…)('better-sqlite3') in a planner",
     folder: 'main/planners',
     source: "import { createRequire } from 'node:module';\nexport const Database: unknown = createRequire(import.meta.url)('better-sqlite3');\n",
@@ -162,8 +173,9 @@ function loadedModules(): { spec: string; file: string }[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && entry.name !== 'fixtures') walk(path);
-      } else if (/\.(ts|mts|cts|js|mjs|cjs)$/.test(entry.name) && !entry.name.startsWith('lint-probe-')) {
+        // renderer/dist is the renderer's build output (bundled code, not sources).
+        if (entry.name !== 'node_modules' && entry.name !== 'fixtures' && relative(ROOT, path) !== join('renderer', 'dist')) walk(path);
+      } else if (/\.(ts|tsx|mts|cts|js|mjs|cjs)$/.test(entry.name) && !entry.name.startsWith('lint-probe-')) {
         const text = readFileSync(path, 'utf8');
         for (const re of patterns) for (const m of text.matchAll(re)) if (m[1]) out.push({ spec: m[1], file: relative(ROOT, path) });
       }

@@ -85,6 +85,13 @@ void describe('episode list', () => {
     fireEvent.change(screen.getByLabelText('Model'), { target: { value: 'openai:http://127.0.0.1:8000/v1#qwen2.5-vl-7b' } });
     await waitFor(() => assert.deepEqual(rows(), [TASKS.failed]));
 
+    fireEvent.change(screen.getByLabelText('Model'), { target: { value: '' } });
+    // The finished episode ran with a person approving each step, the failed one automatically.
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'each' } });
+    await waitFor(() => assert.deepEqual(rows(), [TASKS.finished]));
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'never' } });
+    await waitFor(() => assert.deepEqual(rows(), [TASKS.failed]));
+
     fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'finished' } });
     await waitFor(() => assert.deepEqual(rows(), []));
     assert.match(document.querySelector('.empty')?.textContent ?? '', /No episode matches these filters/);
@@ -116,5 +123,30 @@ void describe('one episode', () => {
     assert.match(approval?.textContent ?? '', /Edited by a person/);
     assert.equal(approval?.querySelector('.original .instruction')?.textContent, ORIGINAL_INSTRUCTION);
     assert.equal(approval?.querySelector('.edited .instruction')?.textContent, EDITED_INSTRUCTION);
+  });
+});
+
+void describe('deleting an episode', () => {
+  void it('asks first, then deletes it from the store', async () => {
+    let deleted = false;
+    render(<EpisodeView call={call} id={seeded.failedId} query={new URLSearchParams()} />);
+    const del = await screen.findByText('Delete');
+    fireEvent.click(del.closest('button') as HTMLButtonElement);
+    // Nothing is deleted before the person confirms.
+    await screen.findByText('Delete this episode and its screenshots?');
+    const listed = await call('episodes.list', {});
+    assert.ok(listed.ok && listed.value.some((e) => e.id === seeded.failedId));
+    cleanup();
+    render(<EpisodeView call={call} id={seeded.failedId} query={new URLSearchParams()} />);
+    fireEvent.click((await screen.findByText('Delete')).closest('button') as HTMLButtonElement);
+    const confirm = document.querySelector<HTMLButtonElement>('.confirm button.danger');
+    assert.ok(confirm);
+    // EpisodeView navigates to the list when done; the store is what the person would check.
+    window.addEventListener('hashchange', () => (deleted = true), { once: true });
+    fireEvent.click(confirm);
+    await waitFor(() => assert.ok(deleted, 'went back to the list'));
+    const after = await call('episodes.list', {});
+    assert.ok(after.ok);
+    assert.deepEqual(after.value.map((e) => e.task), [TASKS.finished]);
   });
 });
