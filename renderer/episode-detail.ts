@@ -123,7 +123,8 @@ function approvalView(a: ApprovalView): HTMLElement {
 }
 
 function executionView(x: ExecutionView): HTMLElement {
-  const icon = x.result === 'ok' ? '✓' : x.result === 'stopped' ? '■' : x.result === 'unknown' ? '?' : '✕';
+  // stale: not executed, the screen changed after the forecast's frame (the error line says what drew).
+  const icon = x.result === 'ok' ? '✓' : x.result === 'stopped' ? '■' : x.result === 'unknown' ? '?' : x.result === 'stale' ? '↻' : '✕';
   return h(
     'article',
     { class: `record execution result-${x.result}` },
@@ -182,6 +183,7 @@ function screenshot(step: StepView): HTMLElement {
       { class: 'muted small' },
       `${step.imageWidth}×${step.imageHeight} of display ${d.id} (${d.bounds.width}×${d.bounds.height} at ×${d.scaleFactor}) · captured ${clock(step.capturedAt)}`,
       step.settle ? (step.settle.settled ? ` · settled in ${duration(step.settle.waitedMs)}` : ` · did not settle in ${duration(step.settle.waitedMs)}`) : '',
+      step.cancelledRequests > 0 ? ` · ${step.cancelledRequests} model request${step.cancelledRequests === 1 ? '' : 's'} on earlier frames cancelled` : '',
     ),
   );
 }

@@ -58,6 +58,7 @@ interface RunOptions {
   settleMinMs?: number;
   settleQuietMs?: number;
   settleMethod: 'auto' | 'pixels';
+  speculate: 'on' | 'off';
 }
 
 async function runCommand(task: string, o: RunOptions): Promise<number> {
@@ -125,6 +126,7 @@ async function runCommand(task: string, o: RunOptions): Promise<number> {
         maxSteps: o.maxSteps,
         approval: o.approve,
         maxParseRetries: o.retries,
+        speculate: o.speculate === 'on',
       },
       { observer: desktop.observer, input: desktop.input, planner, grounder, store, gate, onEvent },
       kill.signal,
@@ -167,6 +169,11 @@ export function buildProgram(): Command {
     .option('--settle-min-ms <ms>', 'wait at least this long after an action before the screen may count as settled (default 100; lower is faster, but slow widgets may not be ready)', int('--settle-min-ms', 0))
     .option('--settle-quiet-ms <ms>', 'with X damage events: the screen counts as settled once nothing has drawn for this long (default 120)', int('--settle-quiet-ms', 1))
     .addOption(new Option('--settle-method <how>', 'how to tell that the screen is still: X damage events where the X server has them (auto), or comparing captures (pixels)').choices(['auto', 'pixels']).default('auto'))
+    .addOption(
+      new Option('--speculate <on|off>', 'ask the model about the screen before it has settled, cancelling the request when it changes (off: one request per step, for endpoints that charge per request)')
+        .choices(['on', 'off'])
+        .default('on'),
+    )
     .option('--json', 'print events as JSON lines')
     .action(async (task: string, opts: RunOptions) => {
       program.setOptionValue('exitCode', await runCommand(task, opts));
