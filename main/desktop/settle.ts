@@ -447,44 +447,59 @@ export class SettleDetector {
   }
 
   /**
-   * The stale check before acting: did anything but a caret draw on the display after `image`
-   * (a capture of this detector, or one taken at `capturedAt`) began? With damage events: what
-   * the X server reported since, after a round trip; and when the frame was taken before the
-   * screen had been quiet for quietMs (a settle that timed out, the first look at the screen),
-   * this waits until it has (or something draws). Without them: a capture now, compared with
-   * the frame over downscaled copies (STALE_BLOCK) — a pixel that changed and changed back is
-   * not seen, which damage events would have caught.
+   * The stale check before acting: did the screen change after `image` (a capture of this
+   * detector, or one taken at `capturedAt`) began — beyond a blinking caret and the pointer?
+   *
+   * With damage events: what the X server reported since, after a round trip. Nothing: the
+   * frame holds (once the screen has been quiet for quietMs — a frame taken when a settle timed
+   * out, or the first look at the screen, may wait for that). Something drew: once it has been
+   * quiet again for quietMs (at most timeoutMs; a screen that keeps drawing is changed), a
+   * capture now is compared with the frame, and only a difference larger than a caret counts.
+   * That second look is needed because toolkits repaint more than the caret when it blinks —
+   * GTK redraws a whole text entry (measured: 1021x34 in the Save As dialog, every ~600 ms) —
+   * so any forecast that takes longer than a blink would otherwise be stale.
+   *
+   * Without damage events: a capture now, compared with the frame over downscaled copies
+   * (STALE_BLOCK) — a change that came and went in between is not seen.
    */
   async changesSince(image: RawImage, capturedAt: number, req: { displayId?: string; signal?: AbortSignal } = {}): Promise<ScreenChange> {
     const { signal } = req;
     if (signal?.aborted) throw stopped();
     const o = this.options;
+    const clock = this.clock;
     const mark = this.marks.get(image) ?? { from: capturedAt, count: 0 };
     const display = pickDisplay(await this.screen.displays(), req.displayId);
     const caret = caretBox(o.caret, display.scaleFactor);
     const damage = this.damage;
     if (damage?.alive) {
       const big = (e: DamageEvent) => intersects(e.rect, display.bounds) && !(o.caret !== false && e.rect.width <= caret.width && e.rect.height <= caret.height);
+      const t0 = clock.now();
       for (;;) {
         await damage.sync();
         if (!damage.alive) break;
+        const now = clock.now();
         const drawn = damage.eventsSince(mark.from).filter(big);
-        if (drawn.length > 0) {
-          const first = drawn[0]!.at;
-          const last = drawn.at(-1)!.at;
-          const box = drawn.map((e) => e.rect).reduce(union);
-          return {
-            changed: true,
-            method: 'damage',
-            what: `${drawn.length} drawing${drawn.length === 1 ? '' : 's'} over ${describeRect(box)}, from ${Math.round(first - mark.from)} ms after the frame was captured, for ${Math.round(last - first)} ms`,
-            drawingMs: last - first,
-          };
+        if (drawn.length === 0) {
+          const lastBefore = damage.eventsSince(mark.from - o.quietMs).filter((e) => e.at < mark.from && big(e)).at(-1)?.at;
+          if (lastBefore === undefined || now >= lastBefore + o.quietMs) return { changed: false, method: 'damage' };
+          await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, lastBefore + o.quietMs - now)), signal);
+          continue;
         }
-        const lastBefore = damage.eventsSince(mark.from - o.quietMs).filter((e) => e.at < mark.from && big(e)).at(-1)?.at;
-        const now = this.clock.now();
-        if (lastBefore === undefined || now >= lastBefore + o.quietMs) return { changed: false, method: 'damage' };
-        await this.clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, lastBefore + o.quietMs - now)), signal);
-        if (signal?.aborted) throw stopped();
+        const first = drawn[0]!.at;
+        const last = drawn.at(-1)!.at;
+        const box = drawn.map((e) => e.rect).reduce(union);
+        const what = `${drawn.length} drawing${drawn.length === 1 ? '' : 's'} over ${describeRect(box)}, from ${Math.round(first - mark.from)} ms after the frame was captured, for ${Math.round(last - first)} ms`;
+        const changed: ScreenChange = { changed: true, method: 'damage', what, drawingMs: last - first };
+        if (now < last + o.quietMs) {
+          if (now - t0 >= o.timeoutMs) return { ...changed, what: `${what}, and still drawing` };
+          await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, last + o.quietMs - now)), signal);
+          continue;
+        }
+        const countBefore = damage.count;
+        const cur = await this.screen.capture(req.displayId);
+        await damage.sync();
+        if (damage.count !== countBefore && damage.eventsSince(last + 1).some(big)) continue; // drew during the capture: look again
+        return compareFrames(image, cur.image, caret.width, caret.height).kind === 'changed' ? changed : { changed: false, method: 'damage' };
       }
     }
     const now = await this.screen.capture(req.displayId);
