@@ -495,10 +495,11 @@ export class SettleDetector {
           await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, last + o.quietMs - now)), signal);
           continue;
         }
-        const countBefore = damage.count;
+        // Quiet now: what the screen shows decides. (Drawing that begins during this capture may
+        // be missed, as it may begin just after any check: that race is the action's, not this
+        // check's. Looking again would not help: under load a capture takes as long as the gap
+        // between two caret blinks, and the check would never end.)
         const cur = await this.screen.capture(req.displayId);
-        await damage.sync();
-        if (damage.count !== countBefore && damage.eventsSince(last + 1).some(big)) continue; // drew during the capture: look again
         return compareFrames(image, cur.image, caret.width, caret.height).kind === 'changed' ? changed : { changed: false, method: 'damage' };
       }
     }
