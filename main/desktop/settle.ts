@@ -467,7 +467,7 @@ export class SettleDetector {
     if (signal?.aborted) throw stopped();
     const o = this.options;
     const clock = this.clock;
-    const mark = this.marks.get(image) ?? { from: capturedAt, count: 0 };
+    const mark: Partial<CaptureMark> & { from: number } = this.marks.get(image) ?? { from: capturedAt };
     const display = pickDisplay(await this.screen.displays(), req.displayId);
     const caret = caretBox(o.caret, display.scaleFactor);
     const damage = this.damage;
@@ -478,7 +478,25 @@ export class SettleDetector {
         await damage.sync();
         if (!damage.alive) break;
         const now = clock.now();
-        const drawn = damage.eventsSince(mark.from).filter(big);
+        const since = damage.eventsSince(mark.from);
+        const drawn = since.filter(big);
+        // Events are kept for a few seconds (X11Damage's retainMs): when the model and the
+        // grounder took longer, the count still tells that something drew, not what. Then the
+        // pixels decide (below), once the screen is quiet.
+        const forgotten = mark.count !== undefined && damage.count - mark.count > since.length;
+        if (forgotten && drawn.length === 0) {
+          // Nothing larger than a caret drew in the events kept, so the screen is quiet now.
+          const cur = await this.screen.capture(req.displayId);
+          const diff = compareFrames(image, cur.image, caret.width, caret.height);
+          if (diff.kind !== 'changed') return { changed: false, method: 'damage' };
+          const box = changedBox(this.downscaled(image), downscale(cur.image));
+          return {
+            changed: true,
+            method: 'damage',
+            what: `the screen differs from the frame${box && box !== 'size' ? ` in ${describeRect(box)}` : ''} ${Math.round(cur.capturedAt - mark.from)} ms after it was captured (drawn too long ago for the damage events kept)`,
+            drawingMs: 0,
+          };
+        }
         if (drawn.length === 0) {
           const lastBefore = damage.eventsSince(mark.from - o.quietMs).filter((e) => e.at < mark.from && big(e)).at(-1)?.at;
           if (lastBefore === undefined || now >= lastBefore + o.quietMs) return { changed: false, method: 'damage' };
@@ -504,12 +522,7 @@ export class SettleDetector {
       }
     }
     const now = await this.screen.capture(req.displayId);
-    let before = this.small.get(image);
-    if (!before) {
-      before = downscale(image);
-      this.small.set(image, before);
-    }
-    const box = changedBox(before, downscale(now.image));
+    const box = changedBox(this.downscaled(image), downscale(now.image));
     if (box === undefined) return { changed: false, method: 'pixels' };
     // A caret can straddle two blocks in each direction.
     const caretLike = box !== 'size' && o.caret !== false && box.width <= caret.width + STALE_BLOCK && box.height <= caret.height + STALE_BLOCK;
@@ -520,6 +533,15 @@ export class SettleDetector {
       what: `${box === 'size' ? 'the screen changed size' : `the frame just before acting differs in ${describeRect(box)}`}, ${Math.round(now.capturedAt - capturedAt)} ms after the forecast's frame was captured`,
       drawingMs: 0,
     };
+  }
+
+  private downscaled(image: RawImage): ReturnType<typeof downscale> {
+    let small = this.small.get(image);
+    if (!small) {
+      small = downscale(image);
+      this.small.set(image, small);
+    }
+    return small;
   }
 
   /** Stops listening for damage events. */

@@ -136,8 +136,10 @@ class FakeDamage implements DamageSource {
   get count(): number {
     return this.arrived().length;
   }
+  /** Events before this time have been dropped (a source keeps only a few seconds). */
+  forgetBefore = -Infinity;
   eventsSince(since: number): readonly DamageEvent[] {
-    return this.arrived().filter((e) => e.at >= since);
+    return this.arrived().filter((e) => e.at >= since && e.at >= this.forgetBefore);
   }
   async sync(): Promise<void> {
     const f = this.onSync;
@@ -397,4 +399,22 @@ test('pixels speculation: a run of equal frames offers its first capture, the an
   assert.equal(info.settled, true);
   assert.deepEqual(offered.map((o) => o.invalidated.aborted), [true, true, false]);
   assert.equal(offered[2]!.capture, capture);
+});
+
+test('stale check (damage): drawing older than the events kept is still noticed, through the count and the pixels', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  let shown = frame();
+  const screen = fakeScreen(clock, () => shown);
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  const { capture } = await detector.settle();
+  damage.at(50, { x: 40, y: 8, width: 20, height: 20 });
+  shown = frame([40, 8, 20, 20]);
+  clock.t += 8000; // the model and the grounder took long; the source forgot the event
+  damage.forgetBefore = clock.t - 5000;
+  const change = await detector.changesSince(capture.image, capture.capturedAt);
+  assert.equal(change.changed, true);
+  assert.match(change.changed ? change.what : '', /^the screen differs from the frame in 20x20 at \(40, 8\) \d+ ms after it was captured/);
+  shown = frame();
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'damage' }, 'drawn and undrawn: the frame holds');
 });
