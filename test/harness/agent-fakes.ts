@@ -358,7 +358,8 @@ export class ScriptedPlanner implements Planner {
         this.log.push(`cancel plan ${req.stepNumber}`);
         reject(Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => undefined);
     let answer: string | Error;

@@ -165,3 +165,17 @@ void describe('stale forecasts', () => {
     assert.equal(episode.staleForecasts, 0);
   });
 });
+
+void describe('the kill switch during speculation', () => {
+  test('fired while a speculative request is pending: the episode stops, that request is aborted, nothing more is sent', async () => {
+    const h = harness({ planner: [tracer1(click('File')), hangs, tracer1(click('Edit'))] });
+    h.observer.settleScripts.push({ drawnOver: 0 });
+    h.kill.arm({ at: 'plan', call: 2, then: 'resolve' });
+    const { outcome, episode } = await h.run();
+    assert.equal(outcome.status, 'stopped');
+    assert.equal(episode.status, 'stopped');
+    assert.deepEqual(h.input.calls, [clickAt('File')]);
+    assert.deepEqual(h.input.callsAfterAbort, []);
+    assert.equal(h.planner.cancelled, 1, 'the pending request was aborted');
+  });
+});
