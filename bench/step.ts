@@ -14,7 +14,7 @@
  * at each action the bench counts drawing (larger than a caret) since the acted-on frame was
  * captured — an action on a stale forecast — and actions whose observation did not settle.
  *
- * Usage: npm run bench:step [-- --steps 60 --model-ms 500 --speculate on|off --width 1280 --height 800 --settle-method auto|pixels]
+ * Usage: npm run bench:step [-- --steps 60 --model-ms 500 --speculate on|off --capture-after-ms 30 --width 1280 --height 800 --settle-method auto|pixels]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     'settle-min-ms': { type: 'string' },
     'settle-interval-ms': { type: 'string' },
     'settle-quiet-ms': { type: 'string' },
+    // How long the screen must be quiet before the speculative capture (SettleOptions.captureAfterMs).
+    'capture-after-ms': { type: 'string' },
     // auto: X damage events where available; pixels: the polling rule (to compare).
     'settle-method': { type: 'string', default: 'auto' },
     // How long the model thinks (a real endpoint: hundreds of ms to seconds).
@@ -87,6 +89,7 @@ const settle = {
   ...(values['settle-min-ms'] !== undefined ? { minWaitMs: Number(values['settle-min-ms']) } : {}),
   ...(values['settle-interval-ms'] !== undefined ? { intervalMs: Number(values['settle-interval-ms']) } : {}),
   ...(values['settle-quiet-ms'] !== undefined ? { quietMs: Number(values['settle-quiet-ms']) } : {}),
+  ...(values['capture-after-ms'] !== undefined ? { captureAfterMs: Number(values['capture-after-ms']) } : {}),
 };
 const settleMethod = values['settle-method'];
 if (settleMethod !== 'auto' && settleMethod !== 'pixels') throw new Error(`--settle-method must be auto or pixels, not ${settleMethod}`);
@@ -98,6 +101,8 @@ const script = new ScriptPlanner(join(dir, 'plan.txt'));
 // whole request as the loop waited for it.
 let requests = 0;
 let cancelled = 0;
+/** The last request that answered: when it was sent and when it answered. */
+let answered = { start: 0, end: 0 };
 const planner: Planner = {
   id: script.id,
   format: script.format,
@@ -111,7 +116,8 @@ const planner: Planner = {
       throw e;
     }
     const reply = await script.plan(req, signal);
-    return { ...reply, latencyMs: performance.now() - t0 };
+    answered = { start: t0, end: performance.now() };
+    return { ...reply, latencyMs: answered.end - t0 };
   },
 };
 const grounder = createGrounder('none', {});
@@ -209,6 +215,7 @@ const actionMs = new Map<number, number>();
 const plannerMs = new Map<number, number>();
 /** The model time of the forecast each action came from, in the order of the actions. */
 const actedModelMs: number[] = [];
+const actedRequest: Array<{ start: number; end: number }> = [];
 let stale = 0;
 const t0 = performance.now();
 const outcome = await runEpisode(
@@ -230,6 +237,7 @@ const outcome = await runEpisode(
       if (e.type === 'forecast') {
         plannerMs.set(e.step, e.latencyMs);
         actedModelMs.push(e.latencyMs);
+        actedRequest.push(answered);
       }
       if (e.type === 'action') actionMs.set(e.step, e.durationMs);
     },
@@ -244,10 +252,17 @@ const wall = performance.now() - t0;
 // with the model. (One forecast per action here: no stale ones; checked below.)
 const overhead: number[] = [];
 const stepTime: number[] = [];
+const requestLag: number[] = [];
+const afterAnswer: number[] = [];
 for (let a = 1; a < Math.min(steps, inputStart.length); a++) {
   const gap = inputStart[a]! - inputEnd[a - 1]!;
   stepTime.push(gap);
   overhead.push(gap - (actedModelMs[a] ?? 0));
+  const r = actedRequest[a];
+  if (r) {
+    requestLag.push(r.start - inputEnd[a - 1]!);
+    afterAnswer.push(inputStart[a]! - r.end);
+  }
 }
 // A key right after typed text: its action time holds the pacing wait.
 const keyAfterText: number[] = [];
@@ -259,7 +274,7 @@ const persist = [...persistByStep.values()].slice(0, steps);
 const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0)).slice(0, steps);
 
 console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (the model answers after ${modelMs} ms; speculation ${speculate ? 'on' : 'off'}); figures below are of those steps`);
-console.log(`settle rule: ${rule}`);
+console.log(`settle rule: ${rule}; speculative capture after ${desktop.settleDetector.options.captureAfterMs} ms of quiet`);
 console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
 console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs.slice(0, steps))}`);
 console.log(`encode after the settle         ${fmt(encode)}   (PNG + hash; with damage events mostly done during the quiet time)`);
@@ -268,6 +283,8 @@ console.log(`observe total                  ${fmt(observeMs.slice(0, steps))}`);
 console.log(`persist (all writes of a step) ${fmt(persist)}`);
 console.log(`step time (action to action)   ${fmt(stepTime)}`);
 console.log(`STEP TIME MINUS MODEL TIME     ${fmt(overhead)}   (the overhead the model does not hide)`);
+console.log(`  of which: action → request   ${fmt(requestLag)}   (the acted-on request sent; negative: before the action ended, impossible)`);
+console.log(`            answer → action    ${fmt(afterAnswer)}   (parse, ground, persist, stale check; the settle when the model was quicker)`);
 console.log(`model requests: ${requests}, cancelled by speculation ${cancelled} (${requests ? ((100 * cancelled) / requests).toFixed(1) : '0.0'}%); stale forecasts ${stale}`);
 console.log(
   `actions on a screen that drew after the acted-on frame: ${witness ? actionsOnChangedScreen : 'n/a (no damage events)'}; on an unsettled observation: ${actionsUnsettled}; of ${inputStart.length} actions`,
