@@ -327,7 +327,7 @@ class EpisodeRun {
       if (cancelled >= this.config.maxSpeculativeCancels) return; // it keeps drawing: wait for the settle
       this.deps.grounder.perceive(observation);
       const controller = new AbortController();
-      const reply = this.ask(step, observation, undefined, AbortSignal.any([this.signal, controller.signal]));
+      const reply = this.ask(observation, undefined, AbortSignal.any([this.signal, controller.signal]));
       reply.catch(() => undefined);
       const spec: Speculation = { observation, controller, reply, cancelled: false };
       invalidated.addEventListener('abort', () => cancel(spec), { once: true });
@@ -348,9 +348,15 @@ class EpisodeRun {
     }
   }
 
-  private ask(step: number, observation: Observation, feedback: string | undefined, signal: AbortSignal): Promise<PlanReply> {
+  /**
+   * The one place a plan request is made. Its step number counts actions, not observations: a
+   * stale forecast's observation has a step row of its own, but to the planner (a `script:` plan
+   * goes by this number) the step is still the same one.
+   */
+  private ask(observation: Observation, feedback: string | undefined, signal: AbortSignal): Promise<PlanReply> {
+    const stepNumber = this.history.length + 1;
     return this.deps.planner.plan(
-      { instruction: this.config.task, observation, history: [...this.history], horizon: this.config.horizon, stepNumber: step, ...(feedback ? { feedback } : {}) },
+      { instruction: this.config.task, observation, history: [...this.history], horizon: this.config.horizon, stepNumber, ...(feedback ? { feedback } : {}) },
       signal,
     );
   }
@@ -401,7 +407,7 @@ class EpisodeRun {
       const history = [...this.history];
       let reply;
       try {
-        reply = i === 0 && early ? await early : await this.ask(step, observation, fb, this.signal);
+        reply = i === 0 && early ? await early : await this.ask(observation, fb, this.signal);
       } catch (e) {
         const err = this.signal.aborted ? new ForesightError('STOPPED', 'Stopped while the planner was thinking') : e;
         store.recordForecast(stepId, { attempt, raw: '', error: toErrorInfo(err), latencyMs: 0, model: planner.id, history });

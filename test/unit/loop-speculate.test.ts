@@ -10,7 +10,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PlanRequest } from '../../common/ports.ts';
+import { ScriptPlanner } from '../../main/planners/script-planner.ts';
 import { click, clickAt, harness, tracer1, type PlannerTurn } from '../harness/agent-fakes.ts';
 
 /** A model that never answers: only an abort ends its request. */
@@ -155,6 +159,26 @@ void describe('stale forecasts', () => {
     assert.equal(episode.staleForecasts, 3);
     assert.equal(h.input.calls.length, 3);
     assert.equal(episode.steps.length, 7);
+  });
+
+  test('a scripted plan keeps its place through a stale forecast: the planner is asked for the same step again', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'foresight-stale-plan-')), 'plan.txt');
+    writeFileSync(file, tracer1(click('File'), click('Edit'), { action: { action_type: 'finished', step_instruction: 'done' }, status: 'done' }));
+    const script = new ScriptPlanner(file);
+    let drew = false;
+    const fromScript = async (req: PlanRequest) => {
+      if (!drew && req.history.length === 1) {
+        drew = true;
+        h.observer.draw('a tooltip');
+      }
+      return (await script.plan(req, new AbortController().signal)).raw;
+    };
+    const h = harness({ planner: [], plannerOtherwise: fromScript });
+    const { outcome, episode } = await h.run();
+    assert.equal(outcome.status, 'finished', JSON.stringify(outcome.error));
+    assert.deepEqual(h.input.calls, [clickAt('File'), clickAt('Edit')], 'Edit was clicked once, after the stale forecast of it; nothing was skipped');
+    assert.deepEqual(h.planner.requests.map((r) => r.stepNumber), [1, 2, 2, 3]);
+    assert.deepEqual(episode.steps.map((s) => s.stepNumber), [1, 2, 3, 4]);
   });
 
   test('a forecast a person approved is acted on: the person saw the screen as it is', async () => {
