@@ -148,7 +148,7 @@ export type ExecutionView = z.infer<typeof executionViewSchema>;
 
 /**
  * Whether a step acted, from its execution records: 'not_started' (no input was attempted: the
- * forecast was rejected or failed, or the process died before acting), 'done' (every action it
+ * forecast was rejected, failed or stale, or the process died before acting), 'done' (every action it
  * started has an outcome), 'unknown' (an action was started and its outcome never recorded).
  */
 export const STEP_EXECUTION_STATES = ['not_started', 'done', 'unknown'] as const;
@@ -163,6 +163,11 @@ export const stepViewSchema = z.object({
   geometry: frameGeometrySchema,
   capturedAt: timestamp,
   settle: settleInfoSchema.optional(),
+  /**
+   * Planner requests made on earlier frames while this observation settled, cancelled because
+   * the screen drew over them (speculative observation). 0 in steps recorded before it existed.
+   */
+  cancelledRequests: z.number().int().nonnegative().default(0),
   createdAt: timestamp,
   forecasts: z.array(forecastViewSchema),
   groundings: z.array(groundingViewSchema),
@@ -177,6 +182,10 @@ export const episodeViewSchema = episodeSummarySchema.extend({
   pid: z.number().int(),
   host: z.string(),
   lastWriteAt: timestamp,
+  /** The sum of the steps' cancelledRequests. */
+  cancelledRequests: z.number().int().nonnegative().default(0),
+  /** Forecasts not executed because the screen changed after their frame (executions with result 'stale'). */
+  staleForecasts: z.number().int().nonnegative().default(0),
   steps: z.array(stepViewSchema),
 });
 export type EpisodeView = z.infer<typeof episodeViewSchema>;

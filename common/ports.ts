@@ -60,6 +60,29 @@ export interface Observation {
   capturedAt: number;
 }
 
+export interface ObserveOptions {
+  /**
+   * Speculative observation: called with each frame captured and encoded while the screen looks
+   * quiet but does not count as settled yet, so the planner can start on it. `invalidated`
+   * aborts when anything but a caret draws after that frame was captured (it will not be the
+   * answer). The frame observe() answers with may be one of these (the same object) — then
+   * its signal never aborts.
+   */
+  onCandidate?: (observation: Observation, invalidated: AbortSignal) => void;
+}
+
+/** What drew on the screen after a frame was captured (a blinking caret and the pointer aside). */
+export type ScreenChange =
+  | { changed: false; method: SettleMethod }
+  | {
+      changed: true;
+      method: SettleMethod;
+      /** What drew, in words: where, how often, how long after the frame. */
+      what: string;
+      /** From the first drawing after the frame to the last one seen (0 when compared by pixels). */
+      drawingMs: number;
+    };
+
 /**
  * Eyes of the loop: waits for the screen to settle after an action, captures and encodes it.
  * Implemented in main/desktop over Screen + SettleDetector.
@@ -67,7 +90,12 @@ export interface Observation {
 export interface Observer {
   displays(): Promise<Display[]>;
   /** afterAction: wait until the screen stops changing first. */
-  observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }>;
+  observe(afterAction: boolean, signal: AbortSignal, opts?: ObserveOptions): Promise<{ observation: Observation; settle?: SettleInfo }>;
+  /**
+   * The check before acting: did the screen change after this observation's frame was captured?
+   * Not changed also means it has held still long enough to count as settled (it may wait for that).
+   */
+  changesSince(observation: Observation, signal: AbortSignal): Promise<ScreenChange>;
   /** Waits until the screen stops changing, without encoding a frame (between parts of one action). */
   settle(signal: AbortSignal): Promise<SettleInfo>;
 }
@@ -226,7 +254,8 @@ export type EpisodeMode = (typeof EPISODE_MODES)[number];
 
 export const APPROVAL_DECISIONS = ['approve', 'edit', 'reject'] as const satisfies readonly GateDecision['kind'][];
 
-export const EXECUTION_RESULTS = ['ok', 'error', 'stopped'] as const;
+/** 'stale': not executed, because the screen changed after the forecast's frame was captured. */
+export const EXECUTION_RESULTS = ['ok', 'error', 'stopped', 'stale'] as const;
 export type ExecutionResult = (typeof EXECUTION_RESULTS)[number];
 
 export interface NewEpisode {
@@ -247,6 +276,12 @@ export interface SettleInfo {
   frames: number;
   /** Absent in steps recorded before the damage method existed (they polled pixels). */
   method?: SettleMethod;
+}
+
+/** What speculative observation cost in one step. */
+export interface StepSpeculation {
+  /** Planner requests made on earlier frames and cancelled because the screen drew over them. */
+  cancelledRequests: number;
 }
 
 export interface ForecastAttempt {
@@ -296,8 +331,11 @@ export interface EpisodeEnd {
 /** What the loop writes. Synchronous: each call is one transaction, durable when it returns. */
 export interface EpisodeStore {
   createEpisode(e: NewEpisode): string;
-  /** Starts a step with its observation; the screenshot is written as a content-addressed file. */
-  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo): string;
+  /**
+   * Starts a step with its observation; the screenshot is written as a content-addressed file.
+   * speculation: the planner requests cancelled while this observation settled.
+   */
+  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo, speculation?: StepSpeculation): string;
   recordForecast(stepId: string, attempt: ForecastAttempt): void;
   recordGrounding(stepId: string, forecastStepIndex: number, grounding: Grounding | { error: ErrorInfo }): void;
   recordApproval(stepId: string, approval: ApprovalRecord): void;

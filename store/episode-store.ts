@@ -36,6 +36,7 @@ import {
   type NewEpisode,
   type Observation,
   type SettleInfo,
+  type StepSpeculation,
 } from '../common/ports.ts';
 import { FrameFiles, pngSize } from './frames.ts';
 import {
@@ -287,9 +288,10 @@ export class SqliteEpisodeStore implements EpisodeStore {
    * The screenshot file is written first, under the sha256 of the PNG bytes; a frameId that
    * is not that sha is not trusted (the row holds the real one).
    */
-  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo): string {
+  beginStep(episodeId: string, stepNumber: number, observation: Observation, settle?: SettleInfo, speculation?: StepSpeculation): string {
     return this.guard(() => {
       checked(positiveInt, stepNumber, 'the step number');
+      const cancelledRequests = checked(nonNegativeInt, speculation?.cancelledRequests ?? 0, 'the count of cancelled requests');
       const geometry = checked(frameGeometrySchema, observation.geometry, 'the frame geometry');
       const settleJson = settle === undefined ? null : toJson(checked(settleInfoSchema, settle, 'the settle info'), 'the settle info');
       const capturedAt = ms(checked(finite, observation.capturedAt, 'the capture time'));
@@ -310,6 +312,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
             geometry_json: toJson(geometry, 'the frame geometry'),
             captured_at: capturedAt,
             settle_json: settleJson,
+            cancelled_requests: cancelledRequests,
             created_at: t,
           });
           this.stmt.touchEpisode.run(t, episodeId);
@@ -551,7 +554,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
             groundings: groundings.get(s.id) ?? [],
             approvals: approvals.get(s.id) ?? [],
             executions: done,
-            executionState: done.length === 0 ? 'not_started' : done.some((x) => x.result === 'unknown') ? 'unknown' : 'done',
+            executionState: executionState(done),
           };
         });
         const ref = { table: 'episodes', column: 'settings_json', row: `id=${e.id}` };
@@ -561,6 +564,8 @@ export class SqliteEpisodeStore implements EpisodeStore {
           pid: e.pid,
           host: e.host,
           lastWriteAt: e.last_write_at,
+          cancelledRequests: steps.reduce((n, s) => n + s.cancelledRequests, 0),
+          staleForecasts: steps.reduce((n, s) => n + s.executions.filter((x) => x.result === 'stale').length, 0),
           steps,
         };
       })(),
@@ -725,6 +730,7 @@ export class SqliteEpisodeStore implements EpisodeStore {
       imageHeight: s.image_height,
       geometry: this.decode(frameGeometrySchema, s.geometry_json, ref('geometry_json')),
       capturedAt: s.captured_at,
+      cancelledRequests: s.cancelled_requests,
       createdAt: s.created_at,
     };
     if (s.settle_json !== null) step.settle = this.decode(settleInfoSchema, s.settle_json, ref('settle_json'));
@@ -807,6 +813,16 @@ export class SqliteEpisodeStore implements EpisodeStore {
   }
 }
 
+/**
+ * How far a step got with acting. A stale forecast's record sent nothing: it alone leaves the
+ * step 'not_started'.
+ */
+function executionState(executions: readonly StoredExecution[]): StoredStep['executionState'] {
+  const tried = executions.filter((x) => x.result !== 'stale');
+  if (tried.length === 0) return 'not_started';
+  return tried.some((x) => x.result === 'unknown') ? 'unknown' : 'done';
+}
+
 function groupByStep<R extends { step_id: string }, T>(rows: readonly R[], map: (r: R) => T): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const r of rows) {
@@ -851,8 +867,10 @@ function prepareStatements(db: SqliteDatabase) {
     runningOnHost: db.prepare<[string]>("SELECT id, pid, pid_start FROM episodes WHERE status = 'running' AND host = ?"),
     interrupt: db.prepare<[string]>("UPDATE episodes SET status = 'interrupted', ended_at = last_write_at WHERE id = ? AND status = 'running'"),
     insertStep: db.prepare<StepRow>(
-      `INSERT INTO steps (id, episode_id, step_number, frame_sha256, image_width, image_height, geometry_json, captured_at, settle_json, created_at)
-       VALUES (@id, @episode_id, @step_number, @frame_sha256, @image_width, @image_height, @geometry_json, @captured_at, @settle_json, @created_at)`,
+      `INSERT INTO steps (id, episode_id, step_number, frame_sha256, image_width, image_height, geometry_json, captured_at, settle_json,
+         cancelled_requests, created_at)
+       VALUES (@id, @episode_id, @step_number, @frame_sha256, @image_width, @image_height, @geometry_json, @captured_at, @settle_json,
+         @cancelled_requests, @created_at)`,
     ),
     stepEpisode: db.prepare<[string]>('SELECT episode_id FROM steps WHERE id = ?'),
     insertForecast: db.prepare<Insert<ForecastRow>>(

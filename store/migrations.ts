@@ -206,9 +206,52 @@ CREATE INDEX executions_by_step ON executions (step_id);
 ALTER TABLE episodes ADD COLUMN pid_start TEXT;
 `;
 
+// Speculative observation (issue 13). A forecast made on a frame the screen no longer showed when
+// it was about to be acted on is not executed: its first action is recorded with the result
+// 'stale' (nothing was sent; error_json says what drew). The CHECK on result can only change by
+// rebuilding the table, as in migration 2; every row is copied as it was.
+// steps.cancelled_requests: planner requests made on earlier frames of the step's observation
+// and cancelled because the screen drew over them before it settled. Those requests are not
+// rows of `forecasts`: their frames were never an observation (not stored), and an aborted
+// request has no answer; the count says what speculation cost. 0 in steps written before.
+const STALE_FORECASTS = `
+CREATE TABLE executions_new (
+  id           INTEGER PRIMARY KEY,
+  step_id      TEXT NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+  action_json  TEXT NOT NULL,
+  global_x     REAL,
+  global_y     REAL,
+  global_end_x REAL,
+  global_end_y REAL,
+  -- NULL: the intent is recorded, the outcome is not (yet). 'stale': not executed, the screen
+  -- changed after the forecast's frame.
+  result       TEXT CHECK (result IN ('ok', 'error', 'stopped', 'stale')),
+  error_json   TEXT,
+  duration_ms  REAL,
+  settle_json  TEXT,
+  created_at   INTEGER NOT NULL,
+  completed_at INTEGER,
+  CHECK ((global_x IS NULL) = (global_y IS NULL)),
+  CHECK ((global_end_x IS NULL) = (global_end_y IS NULL)),
+  CHECK ((result IS NULL) = (completed_at IS NULL) AND (result IS NULL) = (duration_ms IS NULL)),
+  CHECK (result IS NOT NULL OR (error_json IS NULL AND settle_json IS NULL))
+) STRICT;
+INSERT INTO executions_new (id, step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json,
+    duration_ms, settle_json, created_at, completed_at)
+  SELECT id, step_id, action_json, global_x, global_y, global_end_x, global_end_y, result, error_json,
+    duration_ms, settle_json, created_at, completed_at
+  FROM executions;
+DROP TABLE executions;
+ALTER TABLE executions_new RENAME TO executions;
+CREATE INDEX executions_by_step ON executions (step_id);
+
+ALTER TABLE steps ADD COLUMN cancelled_requests INTEGER NOT NULL DEFAULT 0 CHECK (cancelled_requests >= 0);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'initial_schema', sql: INITIAL_SCHEMA },
   { id: 2, name: 'write_ahead_executions', sql: WRITE_AHEAD_EXECUTIONS },
+  { id: 3, name: 'stale_forecasts', sql: STALE_FORECASTS },
 ];
 
 // ---------------------------------------------------------------- the run file of `foresight bench run`

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 /** The row of each table, as better-sqlite3 returns it, by table name. */
 export const ROWS = {
-  // the episode database (store/episode-store.ts), after migration 2 write_ahead_executions
+  // the episode database (store/episode-store.ts), after migration 3 stale_forecasts
   approvals: z.object({
     id: z.number().int(),
     step_id: z.string(),
@@ -43,7 +43,7 @@ export const ROWS = {
     global_y: z.number().nullable(),
     global_end_x: z.number().nullable(),
     global_end_y: z.number().nullable(),
-    result: z.enum(['ok', 'error', 'stopped']).nullable(),
+    result: z.enum(['ok', 'error', 'stopped', 'stale']).nullable(),
     error_json: z.string().nullable(),
     duration_ms: z.number().nullable(),
     settle_json: z.string().nullable(),
@@ -99,6 +99,7 @@ export const ROWS = {
     captured_at: z.number().int(),
     settle_json: z.string().nullable(),
     created_at: z.number().int(),
+    cancelled_requests: z.number().int(),
   }),
   // the run file of `foresight bench run` (store/bench-store.ts), after migration 2 bench_run_sessions
   bench_run: z.object({

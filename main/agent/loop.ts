@@ -2,6 +2,13 @@
  * The model-predictive loop of TraceR1: observe → forecast K steps → ground the first (the
  * rest speculatively) → act → settle → observe → forecast anew. Every fact lands in the
  * EpisodeStore as it happens, so a killed process loses nothing that was finished.
+ *
+ * Speculative observation: after an action the planner is asked about the first frame the
+ * observer captures once the screen looks quiet, while the settle is still being waited out;
+ * a frame that something drew over before the settle has its request cancelled and the next
+ * frame is asked about. Before acting, the forecast's frame must still be what the screen
+ * shows (Observer.changesSince); a forecast made on a frame the screen no longer shows is
+ * recorded as stale and not executed, and the screen is observed and forecast anew.
  */
 import { describeAction, isTerminal, plannerPoint, type Forecast, type TerminalAction } from '../../common/actions.ts';
 import type { Rect } from '../../common/coords.ts';
@@ -23,6 +30,7 @@ import type {
   Observation,
   Observer,
   Planner,
+  PlanReply,
   SettleInfo,
 } from '../../common/ports.ts';
 import { DEFAULT_TYPING_DEBOUNCE_MS, SYSTEM_CLOCK, executeAction, needsPoint, resolveTarget, type Clock, type ExecutionTarget, type Pacing } from './executor.ts';
@@ -50,6 +58,16 @@ export interface AgentConfig {
    * the entry point may replace the contents while the run goes on (the window moved).
    */
   noClickZones?: readonly Rect[];
+  /** Ask the planner about a frame before the screen counts as settled (`--speculate on`). */
+  speculate: boolean;
+  /**
+   * Speculative requests cancelled in one observation (the screen drew over their frame) before
+   * the loop stops speculating and waits for the settle: a screen that keeps drawing in short
+   * bursts would otherwise cost a request per burst.
+   */
+  maxSpeculativeCancels: number;
+  /** Stale forecasts in a row that are observed and forecast anew; one more fails with SCREEN_UNSTABLE. */
+  maxStaleRetries: number;
   settings?: Record<string, unknown>;
 }
 
@@ -62,6 +80,9 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'task'> = {
   maxConsecutiveErrors: 3,
   maxRejections: 3,
   typingDebounceMs: DEFAULT_TYPING_DEBOUNCE_MS,
+  speculate: true,
+  maxSpeculativeCancels: 3,
+  maxStaleRetries: 3,
 };
 
 export interface AgentDeps {
@@ -78,8 +99,18 @@ export interface AgentDeps {
 
 export type AgentEvent =
   | { type: 'episode_start'; episodeId: string; task: string }
-  | { type: 'observation'; step: number; frameId: string; settle?: SettleInfo }
+  | {
+      type: 'observation';
+      step: number;
+      frameId: string;
+      settle?: SettleInfo;
+      /** Planner requests made on earlier frames of this observation and cancelled (speculation). */
+      cancelledRequests: number;
+      /** The planner was already asked about this frame before the screen counted as settled. */
+      speculative: boolean;
+    }
   | { type: 'forecast'; step: number; attempt: number; forecast: Forecast; latencyMs: number }
+  | { type: 'stale'; step: number; what: string; inARow: number }
   | { type: 'parse_error'; step: number; attempt: number; error: ErrorInfo }
   | { type: 'grounding'; step: number; index: number; grounding?: Grounding; error?: ErrorInfo }
   | { type: 'review'; step: number; decision: GateDecision['kind']; reason?: string }
@@ -92,7 +123,7 @@ export type AgentEvent =
       error?: ErrorInfo;
       durationMs: number;
     }
-  | { type: 'episode_end'; episodeId: string; status: EpisodeEnd['status']; error?: ErrorInfo; answer?: string; steps: number };
+  | { type: 'episode_end'; episodeId: string; status: EpisodeEnd['status']; error?: ErrorInfo; answer?: string; steps: number; cancelledRequests: number; staleForecasts: number };
 
 export interface EpisodeOutcome {
   episodeId: string;
@@ -101,6 +132,19 @@ export interface EpisodeOutcome {
   answer?: string;
   /** Steps that reached execution (terminal actions included). */
   steps: number;
+  /** Planner requests cancelled because the screen drew over their frame before it settled. */
+  cancelledRequests: number;
+  /** Forecasts not executed because the screen changed after their frame was captured. */
+  staleForecasts: number;
+}
+
+/** A planner request made on a frame before the screen counted as settled. */
+interface Speculation {
+  observation: Observation;
+  controller: AbortController;
+  /** Has a handler attached: an aborted request's rejection is nobody's until it is adopted. */
+  reply: Promise<PlanReply>;
+  cancelled: boolean;
 }
 
 class EpisodeRun {
@@ -114,6 +158,13 @@ class EpisodeRun {
   private consecutiveErrors = 0;
   /** Why the last action failed (grounding or execution): the code an episode of failures ends with. */
   private lastActionError: ErrorInfo | undefined;
+  private cancelled = 0;
+  private stale = 0;
+  /** Stale forecasts since the last one that was acted on, and when the first one's frame was captured. */
+  private staleInARow = 0;
+  private staleSince = 0;
+  /** The Set-of-Marks annotation of the frame last asked about (Grounder.annotate). */
+  private marks?: { frameId: string; marks: Promise<MarkedScreenshot> };
 
   constructor(
     private readonly config: AgentConfig,
@@ -133,11 +184,17 @@ class EpisodeRun {
     if (this.signal.aborted) throw new ForesightError('STOPPED', 'Stopped by the kill switch');
   }
 
-  /** Runs steps until a terminal state; returns how the episode ends. */
+  /**
+   * Runs steps until a terminal state; returns how the episode ends. A step whose forecast was
+   * stale keeps its number (its observation is in the store) but not its place in the budget:
+   * the budget counts forecasts acted on.
+   */
   async run(): Promise<EpisodeEnd> {
-    for (let step = 1; step <= this.config.maxSteps; step++) {
+    for (let step = 1, counted = 0; counted < this.config.maxSteps; step++) {
       this.checkStopped();
       const end = await this.step(step);
+      if (end === 'stale') continue;
+      counted++;
       if (end) return end;
     }
     return {
@@ -146,24 +203,24 @@ class EpisodeRun {
     };
   }
 
-  private async step(step: number): Promise<EpisodeEnd | undefined> {
+  private async step(step: number): Promise<EpisodeEnd | 'stale' | undefined> {
     const { observer, grounder, store } = this.deps;
-    const { observation, settle } = await observer.observe(step > 1, this.signal);
-    grounder.perceive(observation); // OCR runs while the planner thinks
-    const stepId = store.beginStep(this.episodeId, step, observation, settle);
+    const { observation, settle, early, cancelled } = await this.observe(step);
+    if (!early) grounder.perceive(observation); // OCR runs while the planner thinks (a speculation began it already)
+    const stepId = store.beginStep(this.episodeId, step, observation, settle, { cancelledRequests: cancelled });
     this.attempts = 0;
-    this.emit({ type: 'observation', step, frameId: observation.frameId, ...(settle ? { settle } : {}) });
-    // Set-of-Marks: the planner sees the screenshot with the grounder's numbered marks; the
-    // store keeps the frame as captured (the marks are in each forecast's prompt text).
-    const marks = grounder.annotate ? await grounder.annotate(observation, this.signal) : undefined;
+    this.emit({ type: 'observation', step, frameId: observation.frameId, ...(settle ? { settle } : {}), cancelledRequests: cancelled, speculative: early !== undefined });
 
     let feedback: string | undefined;
     let rejections = 0;
     let reaskedForLoop = false;
+    let asked = early;
     for (;;) {
       this.checkStopped();
-      let forecast = await this.forecast(stepId, step, observation, feedback, marks);
+      let forecast = await this.forecast(stepId, step, observation, feedback, asked);
+      asked = undefined;
       let grounding = await this.ground(stepId, step, forecast, observation);
+      let reviewed = false;
 
       if (needsReview(this.config.approval, this.approvedPlan, forecast)) {
         const t0 = this.clock.now();
@@ -181,6 +238,7 @@ class EpisodeRun {
         });
         this.emit({ type: 'review', step, decision: decision.kind, ...(decision.kind === 'reject' ? { reason: decision.reason } : {}) });
         this.checkStopped(); // the kill switch may fire while a person decides; a late approval acts on nothing
+        reviewed = true;
         if (decision.kind === 'reject') {
           rejections++;
           if (rejections >= this.config.maxRejections) {
@@ -198,6 +256,9 @@ class EpisodeRun {
 
       const first = forecast.steps[0]!;
       const action = first.action;
+      // A forecast a person approved is acted on as approved: the person saw the screen as it is
+      // now (and answering in a terminal on the same screen draws on it).
+      if (!reviewed && (await this.isStale(stepId, step, forecast, observation))) return 'stale';
       if (isTerminal(action)) {
         store.recordExecution(stepId, { action, result: 'ok', durationMs: 0 });
         this.executedSteps++;
@@ -253,8 +314,117 @@ class EpisodeRun {
     }
   }
 
-  /** Asks the planner, re-asking with the parse error when the answer is malformed. */
-  private async forecast(stepId: string, step: number, observation: Observation, feedback: string | undefined, marks?: MarkedScreenshot): Promise<Forecast> {
+  /**
+   * Observes the screen; after an action, with `speculate`, asks the planner about each frame
+   * the observer offers before the screen counts as settled, cancelling the request of a frame
+   * something drew over. Returns the settled observation, and the request made on it when there
+   * is one (`early`, not yet awaited).
+   */
+  private async observe(step: number): Promise<{ observation: Observation; settle?: SettleInfo; early?: Promise<PlanReply>; cancelled: number }> {
+    const afterAction = step > 1;
+    let current: Speculation | undefined;
+    let cancelled = 0;
+    const cancel = (s: Speculation) => {
+      if (s.cancelled) return;
+      s.cancelled = true;
+      s.controller.abort();
+      cancelled++;
+    };
+    const onCandidate = (observation: Observation, invalidated: AbortSignal) => {
+      if (this.signal.aborted) return;
+      if (current) cancel(current);
+      if (cancelled >= this.config.maxSpeculativeCancels) return; // it keeps drawing: wait for the settle
+      this.deps.grounder.perceive(observation);
+      const controller = new AbortController();
+      const reply = this.ask(observation, undefined, AbortSignal.any([this.signal, controller.signal]));
+      reply.catch(() => undefined);
+      const spec: Speculation = { observation, controller, reply, cancelled: false };
+      invalidated.addEventListener('abort', () => cancel(spec), { once: true });
+      current = spec;
+    };
+    let adopted = false;
+    try {
+      const speculate = this.config.speculate && afterAction;
+      const r = await this.deps.observer.observe(afterAction, this.signal, speculate ? { onCandidate } : {});
+      const spec = current as Speculation | undefined; // assigned in the callback
+      adopted = spec !== undefined && !spec.cancelled && spec.observation.frameId === r.observation.frameId;
+      if (spec && !adopted) cancel(spec);
+      this.cancelled += cancelled;
+      return { ...r, ...(adopted && spec ? { early: spec.reply } : {}), cancelled };
+    } finally {
+      // Stopped while observing: nothing waits for the request any more.
+      if (!adopted) (current as Speculation | undefined)?.controller.abort();
+    }
+  }
+
+  /**
+   * The one place a plan request is made. Its step number counts actions, not observations: a
+   * stale forecast's observation has a step row of its own, but to the planner (a `script:` plan
+   * goes by this number) the step is still the same one.
+   */
+  private async ask(observation: Observation, feedback: string | undefined, signal: AbortSignal): Promise<PlanReply> {
+    const stepNumber = this.history.length + 1;
+    const history = [...this.history];
+    const marks = await this.marksFor(observation);
+    return this.deps.planner.plan(
+      { instruction: this.config.task, observation, history, horizon: this.config.horizon, stepNumber, ...(feedback ? { feedback } : {}), ...(marks ? { marks } : {}) },
+      signal,
+    );
+  }
+
+  /**
+   * Set-of-Marks: the planner sees the screenshot with the grounder's numbered marks; the store
+   * keeps the frame as captured (the marks are in each forecast's prompt text). Made once per
+   * frame (a re-ask and a speculative request on the same frame share it), under the episode's
+   * signal rather than a speculative request's, so a cancelled speculation does not spoil it.
+   */
+  private marksFor(observation: Observation): Promise<MarkedScreenshot> | undefined {
+    const grounder = this.deps.grounder;
+    if (!grounder.annotate) return undefined;
+    if (this.marks?.frameId !== observation.frameId) {
+      const marks = grounder.annotate(observation, this.signal);
+      marks.catch(() => undefined); // awaited by the ask that needs it
+      this.marks = { frameId: observation.frameId, marks };
+    }
+    return this.marks.marks;
+  }
+
+  /**
+   * The check before acting: when the screen changed after the forecast's frame was captured,
+   * the forecast is recorded as stale (its first action with the result 'stale', nothing sent)
+   * and the step ends for a new observation — or the episode fails with SCREEN_UNSTABLE once
+   * maxStaleRetries new observations were stale too.
+   */
+  private async isStale(stepId: string, step: number, forecast: Forecast, observation: Observation): Promise<boolean> {
+    const change = await this.deps.observer.changesSince(observation, this.signal);
+    this.checkStopped();
+    if (!change.changed) {
+      this.staleInARow = 0;
+      return false;
+    }
+    const action = forecast.steps[0]!.action;
+    const message = `Not executed: the screen changed after the forecast's frame was captured (${change.what})`;
+    this.deps.store.recordExecution(stepId, { action, result: 'stale', error: { code: 'SCREEN_UNSTABLE', message }, durationMs: 0 });
+    this.stale++;
+    if (this.staleInARow++ === 0) this.staleSince = observation.capturedAt;
+    this.emit({ type: 'stale', step, what: change.what, inARow: this.staleInARow });
+    if (this.staleInARow > this.config.maxStaleRetries) {
+      const seconds = ((this.clock.now() - this.staleSince) / 1000).toFixed(1);
+      throw new ForesightError(
+        'SCREEN_UNSTABLE',
+        `The screen never held still: ${this.staleInARow} forecasts in a row were made on frames that changed before they could be acted on, for ${seconds} s; ` +
+          `the last time ${change.what}. Nothing was done on the changing screen. Close or wait out what keeps drawing (an animation, a progress bar), then run the task again.`,
+        { staleForecasts: this.staleInARow, seconds: Number(seconds), what: change.what, method: change.method },
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Asks the planner, re-asking with the parse error when the answer is malformed. `early`: the
+   * request already made on this observation (speculatively) is the first attempt.
+   */
+  private async forecast(stepId: string, step: number, observation: Observation, feedback: string | undefined, early?: Promise<PlanReply>): Promise<Forecast> {
     const { planner, store } = this.deps;
     const tries = this.config.maxParseRetries + 1;
     let lastError: ForesightError | undefined;
@@ -265,10 +435,7 @@ class EpisodeRun {
       const history = [...this.history];
       let reply;
       try {
-        reply = await planner.plan(
-          { instruction: this.config.task, observation, history, horizon: this.config.horizon, stepNumber: step, ...(fb ? { feedback: fb } : {}), ...(marks ? { marks } : {}) },
-          this.signal,
-        );
+        reply = i === 0 && early ? await early : await this.ask(observation, fb, this.signal);
       } catch (e) {
         const err = this.signal.aborted ? new ForesightError('STOPPED', 'Stopped while the planner was thinking') : e;
         store.recordForecast(stepId, { attempt, raw: '', error: toErrorInfo(err), latencyMs: 0, model: planner.id, history });
@@ -386,6 +553,10 @@ class EpisodeRun {
   get stepsExecuted(): number {
     return this.executedSteps;
   }
+
+  get counts(): { cancelledRequests: number; staleForecasts: number } {
+    return { cancelledRequests: this.cancelled, staleForecasts: this.stale };
+  }
 }
 
 function terminalEnd(action: TerminalAction): EpisodeEnd {
@@ -414,6 +585,8 @@ export async function runEpisode(config: AgentConfig, deps: AgentDeps, signal: A
       maxSteps: config.maxSteps,
       approval: config.approval,
       maxParseRetries: config.maxParseRetries,
+      speculate: config.speculate,
+      maxStaleRetries: config.maxStaleRetries,
       ...config.settings,
     },
   });
@@ -427,7 +600,7 @@ export async function runEpisode(config: AgentConfig, deps: AgentDeps, signal: A
     end = { status: error.code === 'STOPPED' || signal.aborted ? 'stopped' : 'failed', error: signal.aborted ? { code: 'STOPPED', message: error.message } : error };
   }
   deps.store.finishEpisode(episodeId, end);
-  const outcome: EpisodeOutcome = { episodeId, ...end, steps: run.stepsExecuted };
+  const outcome: EpisodeOutcome = { episodeId, ...end, steps: run.stepsExecuted, ...run.counts };
   deps.onEvent?.({ type: 'episode_end', ...outcome });
   return outcome;
 }

@@ -205,10 +205,11 @@ export function appObserver(inner: Observer, channel: AppChannel, write: (line: 
   return {
     displays: () => inner.displays(),
     settle: (signal) => inner.settle(signal),
-    async observe(afterAction, signal) {
+    changesSince: (observation, signal) => inner.changesSince(observation, signal),
+    async observe(afterAction, signal, opts) {
       await channel.untilResumed(signal);
       if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped while paused');
-      const r = await inner.observe(afterAction, signal);
+      const r = await inner.observe(afterAction, signal, opts);
       step++;
       const o = r.observation;
       write({ type: 'frame', step, frameId: o.frameId, geometry: o.geometry, capturedAt: o.capturedAt, emittedAt: Date.now() });

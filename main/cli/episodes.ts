@@ -14,6 +14,8 @@ function executionLine(x: StoredExecution, episodeRunning: boolean): string {
     // The intent was committed before acting and nothing after: the process died in the action.
     return `    ${episodeRunning ? 'in progress' : 'started, outcome unknown'}: ${describeAction(x.action)}`;
   }
+  // Nothing was sent: the forecast's frame was no longer what the screen showed.
+  if (x.result === 'stale') return `    stale, not executed: ${describeAction(x.action)}${x.error ? ` — ${x.error.message}` : ''}`;
   return `    ${x.result}: ${describeAction(x.action)}${x.error ? ` — ${x.error.message}` : ''}`;
 }
 
@@ -50,8 +52,11 @@ export function printEpisode(store: SqliteEpisodeStore, id: string, json: boolea
   w(`Episode ${e.id}: ${e.task}`);
   w(`  status ${e.status}${e.error ? ` — ${e.error.code}: ${e.error.message}` : ''}${e.answer !== undefined ? `; answer: ${e.answer}` : ''}`);
   w(`  planner ${e.planner}, grounder ${e.grounder}; started ${time(e.startedAt)}, ended ${time(e.endedAt)}`);
+  const speculate = e.settings.speculate === false ? 'off' : e.settings.speculate === true ? 'on' : 'not recorded';
+  w(`  speculation ${speculate}: ${e.cancelledRequests} request${e.cancelledRequests === 1 ? '' : 's'} cancelled, ${e.staleForecasts} stale forecast${e.staleForecasts === 1 ? '' : 's'}`);
   for (const s of e.steps) {
-    w(`\n  Step ${s.stepNumber} (${STEP_STATE[s.executionState]})  screenshot ${s.screenshotPath}${s.settle ? `  settled=${s.settle.settled} in ${Math.round(s.settle.waitedMs)} ms` : ''}`);
+    const cancelled = s.cancelledRequests > 0 ? `  ${s.cancelledRequests} request${s.cancelledRequests === 1 ? '' : 's'} on earlier frames cancelled` : '';
+    w(`\n  Step ${s.stepNumber} (${STEP_STATE[s.executionState]})  screenshot ${s.screenshotPath}${s.settle ? `  settled=${s.settle.settled} in ${Math.round(s.settle.waitedMs)} ms` : ''}${cancelled}`);
     for (const f of s.forecasts) {
       if (f.forecast) w(`    forecast #${f.attempt} (${Math.round(f.latencyMs)} ms):\n${formatForecast(f.forecast, '      ')}`);
       else w(`    forecast #${f.attempt} failed: ${f.error?.code}: ${f.error?.message}`);

@@ -9,13 +9,21 @@ const pt = (p: { x: number; y: number } | undefined) => (p ? ` at (${Math.round(
 
 const SETTLE_METHOD = { damage: 'X damage events', pixels: 'equal captures' } as const;
 
+function speculation(e: Extract<AgentEvent, { type: 'observation' }>): string {
+  const parts = [e.speculative ? 'planner asked before the settle' : '', e.cancelledRequests > 0 ? `${e.cancelledRequests} request(s) on earlier frames cancelled` : ''];
+  const said = parts.filter(Boolean).join('; ');
+  return said ? `; ${said}` : '';
+}
+
 /** One or more human-readable lines for an agent event. */
 export function formatEvent(e: AgentEvent): string {
   switch (e.type) {
     case 'episode_start':
       return `Episode ${e.episodeId}: ${e.task}`;
     case 'observation':
-      return `\nStep ${e.step}: observed ${e.frameId.slice(0, 12)}${e.settle ? ` (settled ${e.settle.settled ? 'yes' : 'NO'} after ${Math.round(e.settle.waitedMs)} ms${e.settle.method ? `, ${SETTLE_METHOD[e.settle.method]}` : ''})` : ''}`;
+      return `\nStep ${e.step}: observed ${e.frameId.slice(0, 12)}${e.settle ? ` (settled ${e.settle.settled ? 'yes' : 'NO'} after ${Math.round(e.settle.waitedMs)} ms${e.settle.method ? `, ${SETTLE_METHOD[e.settle.method]}` : ''})` : ''}${speculation(e)}`;
+    case 'stale':
+      return `  STALE: not executed, the screen changed after this forecast's frame (${e.what}); observing again (${e.inARow} in a row)`;
     case 'forecast':
       return `  forecast (attempt ${e.attempt}, ${Math.round(e.latencyMs)} ms):\n${formatForecast(e.forecast, '    ')}`;
     case 'parse_error':
@@ -29,6 +37,6 @@ export function formatEvent(e: AgentEvent): string {
     case 'action':
       return `  ${e.result === 'ok' ? 'did' : e.result === 'stopped' ? 'STOPPED' : 'FAILED'} ${e.description}${pt(e.target.globalPoint)} (${Math.round(e.durationMs)} ms)${e.error ? `: ${e.error.message}` : ''}`;
     case 'episode_end':
-      return `\nEpisode ${e.episodeId} ${e.status} after ${e.steps} steps${e.answer !== undefined ? `; answer: ${e.answer}` : ''}${e.error ? `\n  ${e.error.code}: ${e.error.message}` : ''}`;
+      return `\nEpisode ${e.episodeId} ${e.status} after ${e.steps} steps${e.answer !== undefined ? `; answer: ${e.answer}` : ''}${e.error ? `\n  ${e.error.code}: ${e.error.message}` : ''}\n  speculation: ${e.cancelledRequests} request(s) cancelled, ${e.staleForecasts} stale forecast(s)`;
   }
 }

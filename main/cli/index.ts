@@ -66,6 +66,7 @@ interface RunOptions {
   gate: 'terminal' | 'app';
   keepOut: Rect[];
   onWorkerCrash: OnWorkerCrash;
+  speculate: 'on' | 'off';
 }
 
 async function runCommand(task: string, opts: RunOptions): Promise<number> {
@@ -167,6 +168,7 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
         maxParseRetries: o.retries,
         noClickZones,
         settings: { models: models.settings },
+        speculate: o.speculate === 'on',
       },
       {
         observer: appChannel ? appObserver(desktop.observer, appChannel, (line) => out(JSON.stringify(line))) : desktop.observer,
@@ -216,6 +218,11 @@ export function buildProgram(): Command {
       new Option('--on-worker-crash <policy>', 'when the model worker process crashes mid-request: send the request again to the restarted worker (retry, at most --retries times) or end the episode with WORKER_CRASHED (fail)')
         .choices([...ON_WORKER_CRASH])
         .default('retry'),
+    )
+    .addOption(
+      new Option('--speculate <on|off>', 'ask the model about the screen before it has settled, cancelling the request when it changes (off: one request per step, for endpoints that charge per request)')
+        .choices(['on', 'off'])
+        .default('on'),
     )
     .option('--json', 'print events as JSON lines')
     .addOption(new Option('--gate <who>', 'who approves: a person on this terminal, or the app that started the run (JSON lines on stdin and stdout; implies --json)').choices(['terminal', 'app']).default('terminal'))

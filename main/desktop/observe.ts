@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { ForesightError } from '../../common/errors.ts';
-import type { Capture, Observation, Observer, RawImage, Screen, SettleInfo } from '../../common/ports.ts';
+import type { Capture, Observation, ObserveOptions, Observer, RawImage, Screen, ScreenChange, SettleInfo } from '../../common/ports.ts';
 import type { Display } from '../../common/coords.ts';
 import type { SettleDetector } from './settle.ts';
 
@@ -70,23 +70,36 @@ export class DesktopObserver implements Observer {
     return (await this.settleDetector.settle(req)).info;
   }
 
-  async observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }> {
+  async observe(afterAction: boolean, signal: AbortSignal, opts: ObserveOptions = {}): Promise<{ observation: Observation; settle?: SettleInfo }> {
     if (signal.aborted) throw new ForesightError('STOPPED', 'Stopped before looking at the screen');
     const req = this.opts.displayId === undefined ? { signal } : { signal, displayId: this.opts.displayId };
     if (afterAction) {
       // Encoding starts as soon as the detector has a capture (it waits out the quiet time
-      // after that); only the capture it answers with is used.
+      // after that); only the capture it answers with is used. Each encoded frame that has not
+      // been superseded meanwhile goes to onCandidate (speculative observation).
       let early: { capture: Capture; observation: Promise<Observation> } | undefined;
-      const onCapture = (capture: Capture) => {
+      const onCapture = (capture: Capture, invalidated: AbortSignal) => {
         const observation = encodeObservation(capture, this.opts.encode);
-        observation.catch(() => undefined); // a superseded capture's failure is nobody's
         early = { capture, observation };
+        observation.then(
+          (o) => {
+            if (!invalidated.aborted && !signal.aborted) opts.onCandidate?.(o, invalidated);
+          },
+          () => undefined, // a superseded capture's failure is nobody's; the answer's is awaited below
+        );
       };
       const { capture, info } = await this.settleDetector.settle({ ...req, onCapture });
       const observation = early?.capture === capture ? await early.observation : await encodeObservation(capture, this.opts.encode);
       return { observation, settle: info };
     }
+    const capturedAt = Date.now();
     const capture = await this.screen.capture(this.opts.displayId);
-    return { observation: await encodeObservation(capture, this.opts.encode) };
+    const observation = await encodeObservation(capture, this.opts.encode);
+    return { observation: { ...observation, capturedAt: Math.min(capturedAt, observation.capturedAt) } };
+  }
+
+  changesSince(observation: Observation, signal: AbortSignal): Promise<ScreenChange> {
+    const req = this.opts.displayId === undefined ? { signal } : { signal, displayId: this.opts.displayId };
+    return this.settleDetector.changesSince(observation.raw, observation.capturedAt, req);
   }
 }

@@ -27,9 +27,9 @@
  */
 import { pickDisplay, type Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
-import type { Capture, RawImage, Screen, SettleInfo, SettleMethod } from '../../common/ports.ts';
+import type { Capture, RawImage, Screen, ScreenChange, SettleInfo, SettleMethod } from '../../common/ports.ts';
 import { abortableSleep } from '../../common/sleep.ts';
-import type { DamageSource } from './x11-damage.ts';
+import type { DamageEvent, DamageSource } from './x11-damage.ts';
 
 export interface CaretTolerance {
   /** Largest caret-like change, in logical pixels (scaled by the display's scale factor). */
@@ -48,6 +48,12 @@ export interface SettleOptions {
   /** 'pixels': consecutive identical captures that make a settled screen (at least 2). */
   stableFrames: number;
   timeoutMs: number;
+  /**
+   * 'damage': a capture is taken once the screen has been quiet this long (at most quietMs / 2).
+   * It is the speculative observation: the planner may start on it while the rest of the quiet
+   * time is waited out (see SettleRequest.onCapture).
+   */
+  captureAfterMs: number;
   /** false: every pixel counts. */
   caret: CaretTolerance | false;
 }
@@ -71,6 +77,9 @@ export const DEFAULT_SETTLE: SettleOptions = {
   intervalMs: 40,
   stableFrames: 3,
   timeoutMs: 1500,
+  // 30 ms: the direct effect of a key or click is drawn within ~30–60 ms here, typed text at
+  // once; a capture earlier than that is mostly wasted, one later delays the planner for nothing.
+  captureAfterMs: 30,
   caret: { maxWidth: 4, maxHeight: 48, quietMs: 300 },
 };
 
@@ -130,11 +139,15 @@ export interface SettleRequest {
   /** When the action ended (Date.now()); minWaitMs and timeoutMs count from here. Default: now. */
   since?: number;
   /**
-   * Called with each capture the damage method takes while the screen is quiet (most become
-   * the answer), so the caller can start encoding it during the rest of the quiet time.
+   * Called with each capture taken while the screen looks quiet (most become the answer), so the
+   * caller can start encoding it — and asking the planner about it — during the rest of the
+   * quiet time. `invalidated` aborts as soon as anything but a caret draws after the capture
+   * began (or, polling pixels, a later capture differs): the capture will not be the answer.
+   * It never aborts for the capture the settle answers with.
    */
-  onCapture?: (capture: Capture) => void;
+  onCapture?: (capture: Capture, invalidated: AbortSignal) => void;
 }
+
 
 export interface SettleResult {
   capture: Capture;
@@ -144,6 +157,12 @@ export interface SettleResult {
 /** The largest caret-like change in pixels of a display with this scale (0 x 0: none). */
 function caretBox(caret: CaretTolerance | false, scale: number): { width: number; height: number } {
   return caret ? { width: Math.ceil(caret.maxWidth * scale), height: Math.ceil(caret.maxHeight * scale) } : { width: 0, height: 0 };
+}
+
+function union(a: Rect, b: Rect): Rect {
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
 }
 
 function intersects(a: Rect, b: Rect): boolean {
@@ -160,11 +179,73 @@ interface Baseline {
 /** Poll step of the damage method: how late at most a settled screen is noticed. */
 const DAMAGE_POLL_MS = 5;
 
+/** When a capture began, on the detector's clock, and the damage events received by then. */
+interface CaptureMark {
+  from: number;
+  count: number;
+}
+
+/** The side of the blocks the pixel stale check averages (a cheap, downscaled comparison). */
+const STALE_BLOCK = 4;
+/** A block counts as changed when its mean differs by more than this (0–255, per channel sum / 3). */
+const STALE_BLOCK_TOLERANCE = 2;
+
+/**
+ * A copy of a frame averaged over STALE_BLOCK x STALE_BLOCK blocks (one grey level per block):
+ * 1/16 of the pixels to keep and compare, and indifferent to a pixel or two of dithering.
+ */
+export function downscale(image: RawImage): { width: number; height: number; data: Uint8Array } {
+  const bw = Math.ceil(image.width / STALE_BLOCK);
+  const bh = Math.ceil(image.height / STALE_BLOCK);
+  const sums = new Uint32Array(bw * bh);
+  const counts = new Uint16Array(bw * bh);
+  const ch = image.channels;
+  const d = image.data;
+  for (let y = 0; y < image.height; y++) {
+    const row = (y / STALE_BLOCK) | 0;
+    let i = y * image.width * ch;
+    for (let x = 0; x < image.width; x++, i += ch) {
+      const b = row * bw + ((x / STALE_BLOCK) | 0);
+      sums[b]! += d[i]! + d[i + 1]! + d[i + 2]!;
+      counts[b]!++;
+    }
+  }
+  const data = new Uint8Array(bw * bh);
+  for (let b = 0; b < data.length; b++) data[b] = Math.round(sums[b]! / (3 * counts[b]!));
+  return { width: bw, height: bh, data };
+}
+
+/** The box of blocks that differ between two downscaled frames, in frame pixels; undefined: none. */
+function changedBox(a: ReturnType<typeof downscale>, b: ReturnType<typeof downscale>): Rect | 'size' | undefined {
+  if (a.width !== b.width || a.height !== b.height) return 'size';
+  let top = -1, bottom = -1, left = a.width, right = -1;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      const k = y * a.width + x;
+      if (Math.abs(a.data[k]! - b.data[k]!) <= STALE_BLOCK_TOLERANCE) continue;
+      if (top < 0) top = y;
+      bottom = y;
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+    }
+  }
+  if (top < 0) return undefined;
+  return { x: left * STALE_BLOCK, y: top * STALE_BLOCK, width: (right - left + 1) * STALE_BLOCK, height: (bottom - top + 1) * STALE_BLOCK };
+}
+
+function describeRect(r: Rect): string {
+  return `${r.width}x${r.height} at (${r.x}, ${r.y})`;
+}
+
 export class SettleDetector {
   readonly options: SettleOptions;
   private damage: DamageSource | undefined;
   private why: string | undefined;
   private baseline: Baseline | undefined;
+  /** When each capture this detector took began: the stale check counts drawing from there. */
+  private readonly marks = new WeakMap<RawImage, CaptureMark>();
+  /** Downscaled copies of frames, made once for the pixel stale check. */
+  private readonly small = new WeakMap<RawImage, ReturnType<typeof downscale>>();
 
   /**
    * damage: a source of X damage events (createDesktop opens one on X11); without it, or
@@ -179,7 +260,7 @@ export class SettleDetector {
   ) {
     this.options = { ...DEFAULT_SETTLE, ...opts };
     const o = this.options;
-    if (!(o.stableFrames >= 2) || !(o.intervalMs >= 0) || !(o.timeoutMs > 0) || !(o.minWaitMs >= 0) || !(o.quietMs > 0)) {
+    if (!(o.stableFrames >= 2) || !(o.intervalMs >= 0) || !(o.timeoutMs > 0) || !(o.minWaitMs >= 0) || !(o.quietMs > 0) || !(o.captureAfterMs >= 0)) {
       throw new ForesightError('BAD_INPUT', `Settle options out of range: ${JSON.stringify(o)}`);
     }
     this.damage = damage;
@@ -240,18 +321,23 @@ export class SettleDetector {
       }
       return last;
     };
-    // The capture starts once the screen has been quiet this long, so that it is rarely wasted.
-    const captureAfterMs = Math.min(30, o.quietMs / 4);
+    // The capture starts once the screen has been quiet this long, so that it is rarely wasted
+    // (and a speculative forecast on it rarely cancelled).
+    const captureAfterMs = Math.min(o.captureAfterMs, o.quietMs / 2);
     let capture: Capture | undefined;
     let capturedFrom = 0;
     let countAtCapture = 0;
     let frames = 0;
+    let invalidate: AbortController | undefined;
     const take = async () => {
+      invalidate?.abort(); // the previous capture is superseded
       capturedFrom = clock.now();
       countAtCapture = damage.count;
       capture = await this.screen.capture(req.displayId);
+      this.marks.set(capture.image, { from: capturedFrom, count: countAtCapture });
       frames++;
-      req.onCapture?.(capture);
+      invalidate = new AbortController();
+      req.onCapture?.(capture, invalidate.signal);
     };
     const lost = () => {
       this.baseline = undefined;
@@ -263,6 +349,8 @@ export class SettleDetector {
       const changedAt = lastChange();
       const now = clock.now();
       const valid = capture !== undefined && changedAt < capturedFrom;
+      // Something drew after the capture began: whoever works on it may stop now.
+      if (!valid) invalidate?.abort();
       if (!valid && now - changedAt >= captureAfterMs) {
         await take();
         continue;
@@ -313,18 +401,28 @@ export class SettleDetector {
     // full interval after it would stretch every interval by that much).
     let lastStart = clock.now();
     let prev = await this.screen.capture(req.displayId);
+    this.marks.set(prev.image, { from: lastStart, count: 0 });
     let frames = 1;
     let run = 1;
+    // The first capture of the current run of equal frames: the answer once the run is long
+    // enough, so a speculative forecast made on it holds.
+    let candidate = prev;
+    let invalidate = new AbortController();
+    req.onCapture?.(prev, invalidate.signal);
     /** When something larger than a caret last changed (or the action, at first). */
     let lastBigChange = t0;
     const caret = caretBox(o.caret, prev.display.scaleFactor);
     for (;;) {
-      if (run >= o.stableFrames) return { capture: prev, info: { settled: true, waitedMs: elapsed(), frames, method: 'pixels' } };
-      if (elapsed() >= o.timeoutMs) return { capture: prev, info: { settled: false, waitedMs: elapsed(), frames, method: 'pixels' } };
+      if (run >= o.stableFrames) return { capture: candidate, info: { settled: true, waitedMs: elapsed(), frames, method: 'pixels' } };
+      if (elapsed() >= o.timeoutMs) {
+        if (candidate !== prev) invalidate.abort();
+        return { capture: prev, info: { settled: false, waitedMs: elapsed(), frames, method: 'pixels' } };
+      }
       const wait = Math.max(0, lastStart + o.intervalMs - clock.now());
       await clock.sleep(Math.min(wait, Math.max(0, o.timeoutMs - elapsed())), signal);
       lastStart = clock.now();
       const cur = await this.screen.capture(req.displayId);
+      this.marks.set(cur.image, { from: lastStart, count: 0 });
       frames++;
       const change = compareFrames(prev.image, cur.image, caret.width, caret.height);
       if (change.kind === 'same') {
@@ -336,8 +434,114 @@ export class SettleDetector {
         run = 1;
         lastBigChange = clock.now();
       }
+      // A new run, or a small change let through (a caret, or typed text once nothing larger
+      // changed for caret.quietMs): the answer must show it, so this capture is the candidate.
+      if (run === 1 || change.kind === 'small') {
+        invalidate.abort();
+        candidate = cur;
+        invalidate = new AbortController();
+        req.onCapture?.(cur, invalidate.signal);
+      }
       prev = cur;
     }
+  }
+
+  /**
+   * The stale check before acting: did the screen change after `image` (a capture of this
+   * detector, or one taken at `capturedAt`) began — beyond a blinking caret and the pointer?
+   *
+   * With damage events: what the X server reported since, after a round trip. Nothing: the
+   * frame holds (once the screen has been quiet for quietMs — a frame taken when a settle timed
+   * out, or the first look at the screen, may wait for that). Something drew: once it has been
+   * quiet again for quietMs (at most timeoutMs; a screen that keeps drawing is changed), a
+   * capture now is compared with the frame, and only a difference larger than a caret counts.
+   * That second look is needed because toolkits repaint more than the caret when it blinks —
+   * GTK redraws a whole text entry (measured: 1021x34 in the Save As dialog, every ~600 ms) —
+   * so any forecast that takes longer than a blink would otherwise be stale.
+   *
+   * Without damage events: a capture now, compared with the frame over downscaled copies
+   * (STALE_BLOCK) — a change that came and went in between is not seen.
+   */
+  async changesSince(image: RawImage, capturedAt: number, req: { displayId?: string; signal?: AbortSignal } = {}): Promise<ScreenChange> {
+    const { signal } = req;
+    if (signal?.aborted) throw stopped();
+    const o = this.options;
+    const clock = this.clock;
+    const mark: Partial<CaptureMark> & { from: number } = this.marks.get(image) ?? { from: capturedAt };
+    const display = pickDisplay(await this.screen.displays(), req.displayId);
+    const caret = caretBox(o.caret, display.scaleFactor);
+    const damage = this.damage;
+    if (damage?.alive) {
+      const big = (e: DamageEvent) => intersects(e.rect, display.bounds) && !(o.caret !== false && e.rect.width <= caret.width && e.rect.height <= caret.height);
+      const t0 = clock.now();
+      for (;;) {
+        await damage.sync();
+        if (!damage.alive) break;
+        const now = clock.now();
+        const since = damage.eventsSince(mark.from);
+        const drawn = since.filter(big);
+        // Events are kept for a few seconds (X11Damage's retainMs): when the model and the
+        // grounder took longer, the count still tells that something drew, not what. Then the
+        // pixels decide (below), once the screen is quiet.
+        const forgotten = mark.count !== undefined && damage.count - mark.count > since.length;
+        if (forgotten && drawn.length === 0) {
+          // Nothing larger than a caret drew in the events kept, so the screen is quiet now.
+          const cur = await this.screen.capture(req.displayId);
+          const diff = compareFrames(image, cur.image, caret.width, caret.height);
+          if (diff.kind !== 'changed') return { changed: false, method: 'damage' };
+          const box = changedBox(this.downscaled(image), downscale(cur.image));
+          return {
+            changed: true,
+            method: 'damage',
+            what: `the screen differs from the frame${box && box !== 'size' ? ` in ${describeRect(box)}` : ''} ${Math.round(cur.capturedAt - mark.from)} ms after it was captured (drawn too long ago for the damage events kept)`,
+            drawingMs: 0,
+          };
+        }
+        if (drawn.length === 0) {
+          const lastBefore = damage.eventsSince(mark.from - o.quietMs).filter((e) => e.at < mark.from && big(e)).at(-1)?.at;
+          if (lastBefore === undefined || now >= lastBefore + o.quietMs) return { changed: false, method: 'damage' };
+          await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, lastBefore + o.quietMs - now)), signal);
+          continue;
+        }
+        const first = drawn[0]!.at;
+        const last = drawn.at(-1)!.at;
+        const box = drawn.map((e) => e.rect).reduce(union);
+        const what = `${drawn.length} drawing${drawn.length === 1 ? '' : 's'} over ${describeRect(box)}, from ${Math.round(first - mark.from)} ms after the frame was captured, for ${Math.round(last - first)} ms`;
+        const changed: ScreenChange = { changed: true, method: 'damage', what, drawingMs: last - first };
+        if (now < last + o.quietMs) {
+          if (now - t0 >= o.timeoutMs) return { ...changed, what: `${what}, and still drawing` };
+          await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, last + o.quietMs - now)), signal);
+          continue;
+        }
+        // Quiet now: what the screen shows decides. (Drawing that begins during this capture may
+        // be missed, as it may begin just after any check: that race is the action's, not this
+        // check's. Looking again would not help: under load a capture takes as long as the gap
+        // between two caret blinks, and the check would never end.)
+        const cur = await this.screen.capture(req.displayId);
+        return compareFrames(image, cur.image, caret.width, caret.height).kind === 'changed' ? changed : { changed: false, method: 'damage' };
+      }
+    }
+    const now = await this.screen.capture(req.displayId);
+    const box = changedBox(this.downscaled(image), downscale(now.image));
+    if (box === undefined) return { changed: false, method: 'pixels' };
+    // A caret can straddle two blocks in each direction.
+    const caretLike = box !== 'size' && o.caret !== false && box.width <= caret.width + STALE_BLOCK && box.height <= caret.height + STALE_BLOCK;
+    if (caretLike) return { changed: false, method: 'pixels' };
+    return {
+      changed: true,
+      method: 'pixels',
+      what: `${box === 'size' ? 'the screen changed size' : `the frame just before acting differs in ${describeRect(box)}`}, ${Math.round(now.capturedAt - capturedAt)} ms after the forecast's frame was captured`,
+      drawingMs: 0,
+    };
+  }
+
+  private downscaled(image: RawImage): ReturnType<typeof downscale> {
+    let small = this.small.get(image);
+    if (!small) {
+      small = downscale(image);
+      this.small.set(image, small);
+    }
+    return small;
   }
 
   /** Stops listening for damage events. */

@@ -68,7 +68,11 @@ interface X11Module {
 export interface X11DamageOptions {
   /** Clock for event times; must be the settle detector's (default Date.now). */
   now?: () => number;
-  /** How long events are kept (default 5 s, far longer than a settle wait). */
+  /**
+   * How long events are kept (default 30 s: far longer than a settle wait, and longer than most
+   * model requests plus grounding, which the stale check before acting looks back over; past
+   * that it compares pixels, see SettleDetector.changesSince).
+   */
   retainMs?: number;
   /** Most events kept, for screens that never stop drawing (default 20,000). */
   maxEvents?: number;
@@ -106,7 +110,7 @@ export class X11Damage implements DamageSource {
     opts: X11DamageOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    this.retainMs = opts.retainMs ?? 5000;
+    this.retainMs = opts.retainMs ?? 30_000;
     this.maxEvents = opts.maxEvents ?? 20_000;
     this.timeoutMs = opts.timeoutMs ?? 3000;
   }

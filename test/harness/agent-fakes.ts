@@ -25,10 +25,12 @@ import type {
   Input,
   MouseButton,
   Observation,
+  ObserveOptions,
   Observer,
   PlanReply,
   Planner,
   PlanRequest,
+  ScreenChange,
   SettleInfo,
 } from '../../common/ports.ts';
 import type { Clock } from '../../main/agent/executor.ts';
@@ -155,14 +157,40 @@ export function globalOf(p: Point): Point {
   return { x: (p.x / FRAME.width) * DISPLAY.bounds.width, y: (p.y / FRAME.height) * DISPLAY.bounds.height };
 }
 
+/** What the screen does while one observation after an action settles (speculation tests). */
+export interface SettleScript {
+  /**
+   * Frames that look quiet (offered to the loop before the settle, when it speculates) and are
+   * then drawn over before the screen settles: `what` the drawing was, in words.
+   */
+  drawnOver?: number;
+  /** The settle ends without the screen holding still (settled: false, as at the timeout). */
+  timedOut?: boolean;
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The screen: labelled text at screenshot points (what an OCR grounder would read), drawn anew
  * whenever it is told it changed (every input does), so each step has a frame of its own.
+ *
+ * Speculation: each observation after an action follows the next of `settleScripts` (default:
+ * the first quiet frame is the settled one): with `onCandidate` the frames are offered before
+ * the settle as the desktop observer offers them, 30 ms of fake time apart. `draw(what)` is
+ * drawing after the last frame was captured (a dialog opening while the planner thinks): the
+ * stale check reports it; `animating` draws all the time.
  */
 export class FakeObserver implements Observer {
   labels: Record<string, Point>;
   private frame = 1;
   settleInfo: SettleInfo = { settled: true, waitedMs: 140, frames: 2, method: 'damage' };
+  readonly settleScripts: SettleScript[] = [];
+  /** Something keeps drawing (a spinner): every check finds the frame changed. */
+  animating: string | undefined;
+  private readonly frameOf = new Map<string, number>();
+  private lastDrawing = '';
+  /** Every stale check, in order: whether it found the screen changed. */
+  readonly checks: boolean[] = [];
 
   constructor(
     labels: Record<string, Point>,
@@ -179,6 +207,35 @@ export class FakeObserver implements Observer {
     if (labels) this.labels = { ...labels };
   }
 
+  /** Something other than the agent drew (a window appeared): the last frame is out of date. */
+  draw(what: string, labels?: Record<string, Point>): void {
+    this.lastDrawing = what;
+    this.log.push(`drawn: ${what}`);
+    this.screenChanged(labels);
+  }
+
+  async changesSince(observation: Observation, signal: AbortSignal): Promise<ScreenChange> {
+    if (signal.aborted) throw stoppedError('checking the screen')();
+    if (this.animating) this.draw(this.animating);
+    const changed = this.frameOf.get(observation.frameId) !== this.frame;
+    this.checks.push(changed);
+    if (changed) this.log.push('check: changed');
+    return changed ? { changed: true, method: 'damage', what: this.lastDrawing, drawingMs: 40 } : { changed: false, method: 'damage' };
+  }
+
+  private capture(): Observation {
+    const png = makePng(FRAME.width, FRAME.height, this.frame);
+    const observation: Observation = {
+      frameId: sha256(png),
+      png,
+      geometry: { display: DISPLAY, imageWidth: FRAME.width, imageHeight: FRAME.height },
+      raw: { width: FRAME.width, height: FRAME.height, channels: 4, order: 'bgra', data: new Uint8Array(FRAME.width * FRAME.height * 4) },
+      capturedAt: this.clock.now(),
+    };
+    this.frameOf.set(observation.frameId, this.frame);
+    return observation;
+  }
+
   async displays(): Promise<Display[]> {
     await this.kill.reach('displays', stoppedError('listing the displays'));
     return [DISPLAY];
@@ -191,19 +248,37 @@ export class FakeObserver implements Observer {
     return { ...this.settleInfo };
   }
 
-  async observe(afterAction: boolean, signal: AbortSignal): Promise<{ observation: Observation; settle?: SettleInfo }> {
+  async observe(afterAction: boolean, signal: AbortSignal, opts: ObserveOptions = {}): Promise<{ observation: Observation; settle?: SettleInfo }> {
     if (signal.aborted) throw stoppedError('looking at the screen')();
     await this.kill.reach('observe', stoppedError('looking at the screen'));
-    const png = makePng(FRAME.width, FRAME.height, this.frame);
-    const observation: Observation = {
-      frameId: sha256(png),
-      png,
-      geometry: { display: DISPLAY, imageWidth: FRAME.width, imageHeight: FRAME.height },
-      raw: { width: FRAME.width, height: FRAME.height, channels: 4, order: 'bgra', data: new Uint8Array(FRAME.width * FRAME.height * 4) },
-      capturedAt: this.clock.now(),
-    };
+    if (!afterAction) {
+      this.log.push('observe');
+      return { observation: this.capture() };
+    }
+    const script = this.settleScripts.shift() ?? {};
+    const offer = opts.onCandidate;
+    for (let i = 0; i < (script.drawnOver ?? 0); i++) {
+      if (offer) {
+        const invalidated = new AbortController();
+        offer(this.capture(), invalidated.signal);
+        await tick(); // the planner starts on it
+        this.clock.advance(30);
+        this.draw(`redraw ${i + 1} before the settle`);
+        invalidated.abort();
+        await tick();
+      } else {
+        this.draw(`redraw ${i + 1} before the settle`);
+      }
+    }
+    const observation = this.capture();
+    if (offer) {
+      offer(observation, new AbortController().signal);
+      await tick();
+    }
+    if (signal.aborted) throw stoppedError('waiting for the screen to settle')();
     this.log.push('observe');
-    return afterAction ? { observation, settle: { ...this.settleInfo } } : { observation };
+    const settle = script.timedOut ? { ...this.settleInfo, settled: false, waitedMs: 1500 } : { ...this.settleInfo };
+    return { observation, settle };
   }
 }
 
@@ -256,6 +331,8 @@ export class ScriptedPlanner implements Planner {
   readonly id = 'script:test';
   readonly format = 'tracer1' as const;
   readonly requests: PlanRequest[] = [];
+  /** Requests aborted while the model was still working on them. */
+  cancelled = 0;
   private next = 0;
 
   constructor(
@@ -273,7 +350,24 @@ export class ScriptedPlanner implements Planner {
     await this.kill.reach('plan', () => Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }));
     this.log.push(`plan ${req.stepNumber}`);
     const turn = this.turns[this.next++] ?? this.otherwise ?? new Error(`The test's planner script has only ${this.turns.length} turns`);
-    const answer = typeof turn === 'function' ? await turn(req) : turn;
+    // As an endpoint's client does: an abort ends the request at once, whatever the model does.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.cancelled++;
+        this.log.push(`cancel plan ${req.stepNumber}`);
+        reject(Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    let answer: string | Error;
+    try {
+      answer = typeof turn === 'function' ? await Promise.race([Promise.resolve(turn(req)), aborted]) : turn;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
     if (answer instanceof Error) throw answer;
     return {
       raw: answer,

@@ -44,6 +44,11 @@ async function checkScreenshot(req: ChatRequest): Promise<void> {
   assert.deepEqual([meta.format, meta.width, meta.height], ['png', desk.width, desk.height]);
 }
 
+/** Steps already done, from the request's text history ("Step N: … → ok"). */
+function stepsDone(req: ChatRequest): number {
+  return userParts(req).text.split('\n').filter((l) => /^Step \d+: .* → /.test(l)).length;
+}
+
 let mousepad: ChildProcess | undefined;
 
 /** A new Mousepad with a fresh HOME, so no killed earlier session is offered for restoring. */
@@ -62,8 +67,9 @@ test('TraceR1 answers from an OpenAI-compatible server drive the Save As task', 
   await restartMousepad();
   const target = join(dir, 'tracer1.txt');
   const plan = parseForecast(saveAsPlan(target), 'tracer1').steps;
-  // The server forecasts steps t..end at step t, as a planner that stays on its plan would.
-  const server = await startFakeOpenAI((_req, i) => serializeTraceR1(plan.slice(i), 'following the plan'));
+  // The server forecasts steps t..end at step t, as a planner that stays on its plan would; t is
+  // read from the text history (speculation and stale forecasts make more requests than steps).
+  const server = await startFakeOpenAI((req) => serializeTraceR1(plan.slice(stepsDone(req)), 'following the plan'));
   try {
     const res = await runCli(
       ['run', 'Type the line and save it', '--planner', `openai:${server.baseURL}#tracer1-test`, '--grounder', 'ocr', '--db', join(dir, 'a.db'), '--horizon', '4'],
@@ -71,7 +77,7 @@ test('TraceR1 answers from an OpenAI-compatible server drive the Save As task', 
     );
     assert.equal(res.code, 0, `run failed:\n${res.stdout}\n${res.stderr}`);
     assert.equal(await waitForFile(target), LINE);
-    assert.equal(server.requests.length, plan.length);
+    assert.ok(server.requests.length >= plan.length, `${server.requests.length} requests for ${plan.length} steps`);
     for (const req of server.requests) {
       assert.equal(req.model, 'tracer1-test');
       await checkScreenshot(req);
@@ -81,7 +87,7 @@ test('TraceR1 answers from an OpenAI-compatible server drive the Save As task', 
       assert.match(text, /Instruction: Type the line and save it/);
     }
     const first = userParts(server.requests[0]!).text;
-    const third = userParts(server.requests[2]!).text;
+    const third = userParts(server.requests.find((r) => stepsDone(r) === 2)!).text;
     assert.match(first, /No previous steps/);
     assert.ok(third.includes(`Step 1: type ${JSON.stringify(LINE)}`), `history of step 3 names the typed text:\n${third}`);
     assert.match(third, /Step 2: click — click on 'File' in the menu bar → ok/);
@@ -112,7 +118,7 @@ test('UI-TARS-1.5 answers (one step, smart-resized pixel coordinates) drive the 
     `Thought: Type the path and submit.\nAction: type(content='${esc(target)}\\n')`,
     `Thought: The file is saved.\nAction: finished(content='saved')`,
   ];
-  const server = await startFakeOpenAI((_req, i) => answers[i] ?? 'Action: finished()');
+  const server = await startFakeOpenAI((req) => answers[stepsDone(req)] ?? 'Action: finished()');
   try {
     const res = await runCli(
       ['run', 'Type the line and save it', '--planner', `openai:${server.baseURL}#ui-tars-1.5-7b`, '--grounder', 'none', '--db', join(dir, 'b.db'), '--json'],
@@ -120,7 +126,7 @@ test('UI-TARS-1.5 answers (one step, smart-resized pixel coordinates) drive the 
     );
     assert.equal(res.code, 0, `run failed:\n${res.stdout}\n${res.stderr}`);
     assert.equal(await waitForFile(target), LINE, res.stdout);
-    assert.equal(server.requests.length, answers.length);
+    assert.ok(server.requests.length >= answers.length, `${server.requests.length} requests for ${answers.length} steps`);
     const clicked = res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { type: string; target?: { globalPoint?: { x: number; y: number } } }).find((e) => e.type === 'action');
     assert.ok(clicked?.target?.globalPoint, 'the click landed on a point');
     assert.ok(Math.abs(clicked.target.globalPoint.x - cx) <= 2 && Math.abs(clicked.target.globalPoint.y - cy) <= 2, `smart-resized point maps back to (${cx}, ${cy})`);
@@ -131,7 +137,7 @@ test('UI-TARS-1.5 answers (one step, smart-resized pixel coordinates) drive the 
       assert.match(system, /start_box/);
       assert.match(text, /## User Instruction\nType the line and save it/);
     }
-    assert.match(userParts(server.requests[4]!).text, /Step 3: hotkey ctrl\+shift\+s/);
+    assert.match(userParts(server.requests.find((r) => stepsDone(r) === 4)!).text, /Step 3: hotkey ctrl\+shift\+s/);
     const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; answer?: string };
     assert.deepEqual([summary.status, summary.answer], ['finished', 'saved']);
   } finally {

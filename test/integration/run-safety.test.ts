@@ -78,7 +78,7 @@ test('garbage from the planner is re-asked N times, then the episode fails with 
   const db = join(dir, 'garbage.db');
   try {
     const res = await runCli(
-      ['run', 'Do something', '--planner', `openai:${server.baseURL}#junk`, '--grounder', 'none', '--db', db, '--retries', '2', '--json'],
+      ['run', 'Do something', '--planner', `openai:${server.baseURL}#junk`, '--grounder', 'none', '--db', db, '--retries', '2', '--speculate', 'off', '--json'],
       desk.env,
     );
     assert.equal(res.code, 1);
@@ -134,7 +134,7 @@ test('a planner that repeats the same click is asked once to change course, then
   const server = await startFakeOpenAI(() => same);
   const db = join(dir, 'loop.db');
   try {
-    const res = await runCli(['run', 'Click forever', '--planner', `openai:${server.baseURL}#looper`, '--grounder', 'none', '--db', db, '--json'], desk.env);
+    const res = await runCli(['run', 'Click forever', '--planner', `openai:${server.baseURL}#looper`, '--grounder', 'none', '--db', db, '--speculate', 'off', '--json'], desk.env);
     assert.equal(res.code, 1, res.stdout);
     const summary = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status: string; error: { code: string }; steps: number };
     assert.deepEqual([summary.status, summary.error.code, summary.steps], ['failed', 'LOOP_DETECTED', 2]);

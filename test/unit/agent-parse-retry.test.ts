@@ -36,6 +36,7 @@ const observer: Observer = {
   displays: () => Promise.resolve([GEOMETRY.display]),
   observe: () => Promise.resolve({ observation: observation(1, Date.now()) }),
   settle: () => Promise.resolve({ settled: true, waitedMs: 0, frames: 1 }),
+  changesSince: () => Promise.resolve({ changed: false, method: 'damage' }),
 };
 
 function recordingInput(calls: string[]): Input {

@@ -49,6 +49,7 @@ test('the intent of each action is committed before its input is sent, and compl
     displays: () => Promise.resolve([GEOMETRY.display]),
     observe: () => Promise.resolve({ observation: observation(++seed, Date.now()) }),
     settle: () => Promise.resolve({ settled: true, waitedMs: 0, frames: 0 }),
+    changesSince: () => Promise.resolve({ changed: false, method: 'damage' }),
   };
   const planner: Planner = {
     id: 'fake',

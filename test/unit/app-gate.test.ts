@@ -91,6 +91,7 @@ test('pause holds the next observation until resume; the kill switch ends a wait
   const inner: Observer = {
     displays: async () => [],
     settle: async () => ({ settled: true, waitedMs: 0, frames: 0 }),
+    changesSince: async () => ({ changed: false, method: 'damage' }),
     observe: async () => {
       observed++;
       return { observation: request(1, forecast('x')).observation };

@@ -58,7 +58,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
   });
   await program.parseAsync(['node', 'foresight', 'run', 'save the file', '--planner', 'script:plan.txt']);
   await program.parseAsync(
-    ['run', 'rename it', '--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'none', '--approve', 'forecast', '--max-steps', '7', '--horizon', '3', '--retries', '0', '--settle-method', 'pixels', '--settle-min-ms', '0', '--on-worker-crash', 'fail', '--json'],
+    ['run', 'rename it', '--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'none', '--approve', 'forecast', '--max-steps', '7', '--horizon', '3', '--retries', '0', '--settle-method', 'pixels', '--settle-min-ms', '0', '--on-worker-crash', 'fail', '--speculate', 'off', '--json'],
     { from: 'user' },
   );
   assert.equal(seen[0]?.task, 'save the file');
@@ -75,6 +75,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     gate: 'terminal',
     keepOut: [],
     onWorkerCrash: 'retry',
+    speculate: 'on',
   });
   assert.deepEqual(seen[1]?.opts, {
     planner: 'openai:http://127.0.0.1:8000/v1#qwen',
@@ -88,6 +89,7 @@ test('run: the options a user gives, and the agent defaults for the rest', async
     settleMethod: 'pixels',
     settleMinMs: 0,
     onWorkerCrash: 'fail',
+    speculate: 'off',
     json: true,
     gate: 'terminal',
     keepOut: [],
@@ -103,6 +105,7 @@ test('usage errors exit 2 and say what is wrong', async () => {
     [['run', 'save it', '--planner', 'script:plan.txt', '--horizon', 'five'], /--horizon must be a whole number from 1 to 100/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--approve', 'sometimes'], /'sometimes' is invalid\. Allowed choices are never, each, forecast/],
     [['run', 'save it', '--planner', 'script:plan.txt', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['run', 'save it', '--planner', 'script:plan.txt', '--speculate', 'maybe'], /'maybe' is invalid\. Allowed choices are on, off/],
     [['fly', 'to the moon'], /unknown command 'fly'/],
     [['episodes', 'list', '--limit', '-1'], /--limit must be a whole number ≥ 1/],
   ];

@@ -136,8 +136,10 @@ class FakeDamage implements DamageSource {
   get count(): number {
     return this.arrived().length;
   }
+  /** Events before this time have been dropped (a source keeps only a few seconds). */
+  forgetBefore = -Infinity;
   eventsSince(since: number): readonly DamageEvent[] {
-    return this.arrived().filter((e) => e.at >= since);
+    return this.arrived().filter((e) => e.at >= since && e.at >= this.forgetBefore);
   }
   async sync(): Promise<void> {
     const f = this.onSync;
@@ -295,4 +297,124 @@ test('the observer encodes during the quiet time, and only the capture the detec
   assert.equal(settle?.frames, 2, 'the first capture went stale');
   const expected = await encodeObservation({ display: DISPLAY, image: frame([8, 8, 12, 12]), capturedAt: 0 });
   assert.equal(observation.frameId, expected.frameId, 'the observation is the later capture');
+});
+
+// ---------------------------------------------------------------- speculation and the stale check
+
+test('speculation: each early capture is offered with a signal that aborts once something draws after it; the answer\'s never aborts', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1).at(45);
+  const screen = fakeScreen(clock, (n) => (n === 0 ? frame() : frame([8, 8, 12, 12])));
+  const offered: Array<{ capture: Capture; invalidated: AbortSignal; abortedAt?: number }> = [];
+  const { capture } = await new SettleDetector(screen, DOPTS, clock, damage).settle({
+    onCapture: (c, invalidated) => {
+      const o: (typeof offered)[number] = { capture: c, invalidated };
+      invalidated.addEventListener('abort', () => (o.abortedAt = clock.t));
+      offered.push(o);
+    },
+  });
+  assert.equal(offered.length, 2);
+  assert.equal(offered[0]!.invalidated.aborted, true, 'the capture drawn over at 45 ms was invalidated');
+  assert.ok(offered[0]!.abortedAt! - offered[0]!.capture.capturedAt <= 30, 'within a poll of the drawing, before the settle');
+  assert.equal(offered[1]!.capture, capture, 'the second capture is the answer');
+  assert.equal(offered[1]!.invalidated.aborted, false);
+});
+
+test('speculation: the capture is taken captureAfterMs into the quiet (a setting)', async () => {
+  const clock = new FakeClock();
+  const start = clock.t;
+  const damage = new FakeDamage(clock).at(1);
+  const screen = fakeScreen(clock, () => frame());
+  let at = 0;
+  await new SettleDetector(screen, { ...DOPTS, captureAfterMs: 10 }, clock, damage).settle({ onCapture: (c) => (at = c.capturedAt) });
+  assert.ok(at - start >= 11 && at - start <= 11 + 5 + 10, `captured ${at - start} ms in (last drawing at 1 ms, +10 ms quiet, +10 ms capture)`);
+});
+
+test('stale check (damage): nothing drew after the frame: unchanged; a window that appeared: changed, saying where and when', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  let shown = frame();
+  const screen = fakeScreen(clock, () => shown);
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  const { capture } = await detector.settle();
+  clock.t += 400;
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'damage' });
+  damage.at(0, { x: 10, y: 4, width: 30, height: 20 });
+  shown = frame([10, 4, 30, 20]);
+  clock.t += 200;
+  const change = await detector.changesSince(capture.image, capture.capturedAt);
+  assert.equal(change.changed, true);
+  assert.match(change.changed ? change.what : '', /^1 drawing over 30x20 at \(10, 4\), from \d+ ms after the frame was captured, for 0 ms$/);
+});
+
+test('stale check (damage): a caret-sized drawing is ignored; a repaint that leaves the picture as it was (a whole entry redrawn on a caret blink) is not stale', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  let shown = frame([20, 10, 20, 8]);
+  const screen = fakeScreen(clock, () => shown);
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  const { capture } = await detector.settle();
+  damage.at(100, { x: 30, y: 10, width: 1, height: 8 }).at(300, { x: 0, y: 8, width: 64, height: 12 });
+  shown = frame([20, 10, 20, 8], [30, 10, 1, 8]); // only the caret column differs
+  clock.t += 600;
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'damage' });
+  assert.equal(screen.captures, 2, 'the repaint was checked with one capture');
+});
+
+test('stale check (damage): a screen that keeps drawing is changed once timeoutMs passed without quiet', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  const screen = fakeScreen(clock, () => frame());
+  const detector = new SettleDetector(screen, { ...DOPTS, timeoutMs: 600 }, clock, damage);
+  const { capture } = await detector.settle();
+  for (let t = 10; t < 3000; t += 40) damage.at(t);
+  clock.t += 200; // the model thinks while it spins
+  const t0 = clock.t;
+  const change = await detector.changesSince(capture.image, capture.capturedAt);
+  assert.equal(change.changed, true);
+  assert.match(change.changed ? change.what : '', /and still drawing$/);
+  assert.ok(clock.t - t0 >= 600 && clock.t - t0 <= 620, `gave up after ${clock.t - t0} ms`);
+});
+
+test('stale check (pixels): the frame just before acting is compared over a downscaled copy; a caret is not a change', async () => {
+  const clock = new FakeClock();
+  let shown = frame([4, 4, 10, 10]);
+  const screen = fakeScreen(clock, () => shown);
+  const detector = new SettleDetector(screen, OPTS, clock);
+  const { capture } = await detector.settle();
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'pixels' });
+  shown = frame([4, 4, 10, 10], [40, 2, 1, 16]);
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'pixels' });
+  shown = frame([4, 4, 10, 10], [30, 10, 20, 12]);
+  const change = await detector.changesSince(capture.image, capture.capturedAt);
+  assert.equal(change.changed, true);
+  assert.match(change.changed ? change.what : '', /^the frame just before acting differs in 20x12 at \(30, 8\)|differs in \d+x\d+ at \(28, 8\)/);
+});
+
+test('pixels speculation: a run of equal frames offers its first capture, the answer; a differing capture invalidates it', async () => {
+  const clock = new FakeClock();
+  const screen = fakeScreen(clock, (n) => (n < 2 ? frame([n * 10, 0, 5, 5]) : frame([20, 0, 5, 5])));
+  const offered: Array<{ capture: Capture; invalidated: AbortSignal }> = [];
+  const { capture, info } = await new SettleDetector(screen, OPTS, clock).settle({ onCapture: (c, invalidated) => offered.push({ capture: c, invalidated }) });
+  assert.equal(info.settled, true);
+  assert.deepEqual(offered.map((o) => o.invalidated.aborted), [true, true, false]);
+  assert.equal(offered[2]!.capture, capture);
+});
+
+test('stale check (damage): drawing older than the events kept is still noticed, through the count and the pixels', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(1);
+  let shown = frame();
+  const screen = fakeScreen(clock, () => shown);
+  const detector = new SettleDetector(screen, DOPTS, clock, damage);
+  const { capture } = await detector.settle();
+  damage.at(50, { x: 40, y: 8, width: 20, height: 20 });
+  shown = frame([40, 8, 20, 20]);
+  clock.t += 8000; // the model and the grounder took long; the source forgot the event
+  damage.forgetBefore = clock.t - 5000;
+  const change = await detector.changesSince(capture.image, capture.capturedAt);
+  assert.equal(change.changed, true);
+  assert.match(change.changed ? change.what : '', /^the screen differs from the frame in 20x20 at \(40, 8\) \d+ ms after it was captured/);
+  shown = frame();
+  assert.deepEqual(await detector.changesSince(capture.image, capture.capturedAt), { changed: false, method: 'damage' }, 'drawn and undrawn: the frame holds');
 });

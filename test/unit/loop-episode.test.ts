@@ -169,7 +169,7 @@ void describe('how an episode ends', () => {
     assert.deepEqual(episode.steps.map((s) => s.executions[0]?.action.action_type), ['type', 'click', 'click', 'type', 'key', 'finished']);
     // what `foresight run` prints comes from these events
     assert.deepEqual(h.events.at(0), { type: 'episode_start', episodeId: episode.id, task: 'Save the document as /tmp/report.txt' });
-    assert.deepEqual(h.events.at(-1), { type: 'episode_end', episodeId: episode.id, status: 'finished', steps: 6 });
+    assert.deepEqual(h.events.at(-1), { type: 'episode_end', episodeId: episode.id, status: 'finished', steps: 6, cancelledRequests: 0, staleForecasts: 0 });
   });
 
   test('a model that thinks longer than the debounce owes the app nothing', async () => {

@@ -170,6 +170,8 @@ void describe('SqliteEpisodeStore', () => {
       pid: process.pid,
       host: got.host,
       lastWriteAt: T0 + 103_000,
+      cancelledRequests: 0,
+      staleForecasts: 0,
       steps: [
         {
           id: step1,
@@ -180,6 +182,7 @@ void describe('SqliteEpisodeStore', () => {
           imageHeight: 40,
           geometry: GEOMETRY,
           capturedAt: T0 + 900,
+          cancelledRequests: 0,
           createdAt: T0 + 1_000,
           forecasts: [
             { ...failedAttempt, createdAt: T0 + 2_000 },
@@ -220,6 +223,7 @@ void describe('SqliteEpisodeStore', () => {
           geometry: GEOMETRY,
           capturedAt: T0 + 98_950,
           settle: settle2,
+          cancelledRequests: 0,
           createdAt: T0 + 99_000,
           forecasts: [{ ...finalAttempt, createdAt: T0 + 100_000 }],
           groundings: [],
@@ -650,8 +654,9 @@ void describe('a database of the previous release', () => {
     const { dbPath } = tempDb();
     releaseOneDatabase(dbPath, process.pid);
     const store = SqliteEpisodeStore.open(dbPath);
-    assert.deepEqual(store.migrationsApplied, [2]);
+    assert.deepEqual(store.migrationsApplied, [2, 3]);
     const done = store.getEpisode('ep-done');
+    assert.deepEqual([done.steps.map((s) => s.cancelledRequests), done.cancelledRequests, done.staleForecasts], [[0, 0], 0, 0]);
     assert.deepEqual(
       [done.status, done.answer, done.stepCount, done.steps.map((s) => s.executionState)],
       ['finished', 'done', 2, ['done', 'not_started']],
@@ -674,6 +679,15 @@ void describe('a database of the previous release', () => {
     // New writes work on the migrated file.
     const step = store.beginStep('ep-done', 3, observation(3, 3));
     store.completeExecution(store.beginExecution(step, { action: action('wait', 'wait') }), { result: 'ok', durationMs: 1 });
+    // …and so does migration 3's: a stale forecast (nothing sent) and the requests speculation cancelled.
+    const staleStep = store.beginStep('ep-done', 4, observation(4, 4), undefined, { cancelledRequests: 2 });
+    const why = { code: 'SCREEN_UNSTABLE', message: 'Not executed: the screen changed after the forecast was made' } as const;
+    store.recordExecution(staleStep, { action: action('click', "click on 'File'"), result: 'stale', error: why, durationMs: 0 });
+    const migrated = store.getEpisode('ep-done');
+    assert.deepEqual(
+      [migrated.steps[3]?.executionState, migrated.steps[3]?.executions[0]?.result, migrated.steps[3]?.executions[0]?.error, migrated.cancelledRequests, migrated.staleForecasts],
+      ['not_started', 'stale', why, 2, 1],
+    );
     store.close();
 
     // The migrated schema is the one a new database gets.
