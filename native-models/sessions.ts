@@ -231,6 +231,9 @@ export class SessionManager {
       graphOptimizationLevel: 'all',
       // Warnings (e.g. "some nodes were not assigned to the preferred provider") are normal; errors still reach stderr.
       logSeverityLevel: 3,
+      // Idle threads sleep instead of spinning: on a desktop of two cores a spinning pool takes the
+      // CPU from the apps the agent operates (measured with PP-OCR, docs/ARCHITECTURE.md).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     for (const provider of plan.order) {
       let session: ort.InferenceSession;

@@ -4,6 +4,7 @@
  * quotes, with the same matching, scores and errors as Tesseract's `ocr` grounder
  * (main/grounders/text-match.ts). The sessions are opened on first use, once per grounder.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
 import { abortable } from '../../main/grounders/ocr.ts';
@@ -26,6 +27,9 @@ interface CacheEntry {
   promise: Promise<PaddleReading>;
   result?: PaddleReading;
 }
+
+/** How long describe() waits for the sessions to open (the worker client allows 10 s). */
+const DESCRIBE_WAIT_MS = 6_000;
 
 export class PaddleOcrGrounder implements Grounder {
   readonly id = PADDLE_GROUNDER_ID;
@@ -123,6 +127,23 @@ export class PaddleOcrGrounder implements Grounder {
     } catch (e) {
       throw e instanceof ForesightError ? e : new ForesightError('INTERNAL', `PP-OCR failed: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
     }
+  }
+
+  /**
+   * Which backend and execution provider serve this grounder (the episode's settings). Opens the
+   * sessions now, so the first frame does not wait for them; a model that cannot load is left to
+   * the first frame to report, and a slow open (a loaded machine) leaves the provider unnamed.
+   */
+  async describe(): Promise<{ backend: string; provider?: string }> {
+    const engine = this.startEngine().then(
+      (e) => e,
+      () => undefined,
+    );
+    const waited = new AbortController();
+    const late = delay(DESCRIBE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined);
+    const ready = await Promise.race([engine, late]);
+    waited.abort();
+    return ready ? { backend: this.id, provider: ready.describe().provider } : { backend: this.id };
   }
 
   private startEngine(): Promise<PaddleOcr> {

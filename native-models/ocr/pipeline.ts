@@ -19,7 +19,7 @@
  * classifier is not run:
  * screen text is upright.
  */
-import type { InferenceSession } from 'onnxruntime-node';
+import { SessionManager, type ModelSession, type ProviderReport } from '../sessions.ts';
 import type { Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { RawImage } from '../../common/ports.ts';
@@ -117,8 +117,9 @@ export class PaddleOcr {
   private closed = false;
 
   private constructor(
-    private readonly detector: InferenceSession,
-    private readonly recognizer: InferenceSession,
+    private readonly sessions: SessionManager,
+    private readonly detector: ModelSession,
+    private readonly recognizer: ModelSession,
     private readonly alphabet: readonly string[],
     private readonly opts: Required<Omit<PaddleOcrOptions, 'modelDir' | 'threads' | 'db'>> & { db: DbOptions },
   ) {}
@@ -127,7 +128,15 @@ export class PaddleOcr {
   static async create(opts: PaddleOcrOptions = {}): Promise<PaddleOcr> {
     const files = paddleModelFiles(opts.modelDir);
     const sessionOpts = opts.threads !== undefined ? { threads: opts.threads } : {};
-    const [detector, recognizer] = await Promise.all([openOcrSession(files.detector, sessionOpts), openOcrSession(files.recognizer, sessionOpts)]);
+    // A manager of its own: close() releases exactly these sessions.
+    const sessions = new SessionManager();
+    const opened = await Promise.allSettled([openOcrSession(sessions, files.detector, sessionOpts), openOcrSession(sessions, files.recognizer, sessionOpts)]);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed || opened[0].status !== 'fulfilled' || opened[1].status !== 'fulfilled') {
+      await sessions.close();
+      throw failed?.reason;
+    }
+    const [detector, recognizer] = [opened[0].value, opened[1].value];
     try {
       // The class count is only known from an output: one tiny inference tells it.
       const probe = await recognizer.run({ [recognizer.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(3 * REC_HEIGHT * 32), [1, 3, REC_HEIGHT, 32]) });
@@ -140,7 +149,7 @@ export class PaddleOcr {
       } catch (e) {
         throw new ForesightError('MODEL_INVALID', `The dictionary ${files.dictionary} does not fit the recogniser: ${(e as Error).message}`, { file: files.dictionary });
       }
-      return new PaddleOcr(detector, recognizer, alphabet, {
+      return new PaddleOcr(sessions, detector, recognizer, alphabet, {
         detectionScale: opts.detectionScale ?? DETECTION_SCALE,
         maxDetectionPixels: opts.maxDetectionPixels ?? 4_000_000,
         db: { ...DB_DEFAULTS, ...opts.db },
@@ -151,9 +160,14 @@ export class PaddleOcr {
         cropStretch: opts.cropStretch ?? CROP_STRETCH,
       });
     } catch (e) {
-      await Promise.all([detector.release(), recognizer.release()]);
+      await sessions.close();
       throw e;
     }
+  }
+
+  /** The execution provider the detector runs on, and why others were not used (the episode's settings). */
+  describe(): ProviderReport {
+    return this.detector.describe();
   }
 
   /** Reads one frame. Frames are read one at a time: on a few cores two at once only slow each other. */
@@ -167,7 +181,7 @@ export class PaddleOcr {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    await Promise.all([this.detector.release(), this.recognizer.release()]);
+    await this.sessions.close();
   }
 
   private async readNow(raw: RawImage): Promise<OcrReading> {

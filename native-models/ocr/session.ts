@@ -1,13 +1,13 @@
 /**
- * Where the PP-OCR models come from and how their onnxruntime sessions are opened. Every
- * session of the OCR pipeline is opened by `openOcrSession` alone, so the model worker's session
- * manager (provider choice, cache, per-session queue) replaces this one function.
+ * Where the PP-OCR models come from and how their onnxruntime sessions are opened: every
+ * session of the OCR pipeline is opened by `openOcrSession`, through the session manager.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ModelSession, SessionManager } from '../sessions.ts';
 import { ForesightError } from '../../common/errors.ts';
 
 /** The files of one PP-OCR model set. */
@@ -67,24 +67,13 @@ export interface OcrSessionOptions {
   threads?: number;
 }
 
-/** Opens one onnxruntime session on the CPU provider; a file onnxruntime refuses is MODEL_INVALID naming it. */
-export async function openOcrSession(file: string, opts: OcrSessionOptions = {}): Promise<ort.InferenceSession> {
-  const threads = opts.threads ?? Math.min(4, availableParallelism());
-  try {
-    return await ort.InferenceSession.create(file, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      logSeverityLevel: 3,
-      // Idle threads sleep instead of spinning: on a desktop of two cores a spinning pool takes
-      // the CPU from the apps the agent operates, and from the planner.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
-  } catch (e) {
-    throw new ForesightError('MODEL_INVALID', `onnxruntime cannot load ${file}: ${e instanceof Error ? e.message : String(e)}`, { file }, { cause: e });
-  }
+/**
+ * Opens one session of the OCR pipeline through the session manager (native-models/sessions.ts):
+ * the platform's provider preference with fallback and its reasons, a queue per session, sleeping
+ * idle threads. A file onnxruntime refuses is MODEL_INVALID naming it.
+ */
+export function openOcrSession(sessions: SessionManager, file: string, opts: OcrSessionOptions = {}): Promise<ModelSession> {
+  return sessions.open(file, { intraOpThreads: opts.threads ?? Math.min(4, availableParallelism()) });
 }
 
 export { ort };
