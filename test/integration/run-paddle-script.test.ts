@@ -13,6 +13,7 @@ import { startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { runCli } from '../harness/cli.ts';
 import { SqliteEpisodeStore } from '../../store/index.ts';
 import { saveAsPlan, LINE } from '../fixtures/plans.ts';
+import { actedSteps } from '../harness/episodes.ts';
 
 let desk: XDesktop;
 let dir: string;
@@ -48,10 +49,14 @@ test('script plan + the ocr:paddle grounder save a typed line through File → S
   try {
     const ep = store.getEpisode(summary.episodeId);
     assert.equal(ep.status, 'finished');
-    const [clickFile, clickSaveAs] = [ep.steps[1]!, ep.steps[2]!];
+    const [clickFile, clickSaveAs] = [actedSteps(ep)[1]!, actedSteps(ep)[2]!];
     assert.equal(clickFile.groundings[0]?.grounder, 'ocr:paddle');
     assert.equal(clickSaveAs.groundings[0]?.grounder, 'ocr:paddle');
     assert.match(clickSaveAs.groundings[0]?.detail ?? '', /Save As/);
+    // The models ran in the worker, and the episode names the provider PP-OCR's sessions run on.
+    const models = ep.settings.models as { host: string; grounder: { backend: string; provider?: string } };
+    assert.equal(models.host, 'worker');
+    assert.deepEqual(models.grounder, { backend: 'ocr:paddle', provider: 'cpu' });
   } finally {
     store.close();
   }

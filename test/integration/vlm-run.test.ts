@@ -18,6 +18,7 @@ import { runCli } from '../harness/cli.ts';
 import { buildTinyVlm } from '../harness/tiny-vlm.ts';
 import { freshHomeEnv, startXDesktop, type XDesktop } from '../harness/xdesktop.ts';
 import { LINE } from '../fixtures/plans.ts';
+import { actedSteps } from '../harness/episodes.ts';
 
 let desk: XDesktop;
 let dir: string;
@@ -83,9 +84,10 @@ test('a local Qwen2-VL planner and a local Qwen2.5-VL grounder complete the Save
   const store = SqliteEpisodeStore.open(db);
   try {
     const ep = store.getEpisode(summary.episodeId);
-    assert.equal(ep.steps.length, steps.length);
+    const acted = actedSteps(ep);
+    assert.equal(acted.length, steps.length);
     // Each step's forecast is the model's answer for that history, read by parseForecast.
-    ep.steps.forEach((s, i) => {
+    acted.forEach((s, i) => {
       const f = s.forecasts.at(-1)!;
       assert.equal(f.raw, answers[i]);
       assert.equal(f.model, 'planner');
@@ -93,7 +95,7 @@ test('a local Qwen2-VL planner and a local Qwen2.5-VL grounder complete the Save
       assert.deepEqual(f.forecast?.steps.map((x) => x.action.action_type), steps.slice(i).map((x) => x.action.action_type));
     });
     // The click was grounded by the local grounder at its known point (one pixel of its resized image).
-    const g = ep.steps[0]!.groundings[0]!;
+    const g = acted[0]!.groundings[0]!;
     assert.ok(!('error' in g && g.error), `the click was grounded: ${JSON.stringify(g)}`);
     assert.equal(g.grounder, `onnx:${grounderDir}`);
     assert.equal(g.detail, `{"point_2d": [${px}, ${py}]}`);

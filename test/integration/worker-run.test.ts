@@ -19,6 +19,7 @@ import { runCli } from '../harness/cli.ts';
 import { startFakeOpenAI } from '../harness/fake-openai.ts';
 import { tracer1 } from '../harness/agent-fakes.ts';
 import { startXDesktop, freshHomeEnv, type XDesktop } from '../harness/xdesktop.ts';
+import { actedSteps } from '../harness/episodes.ts';
 
 let desk: XDesktop;
 let dir: string;
@@ -69,8 +70,8 @@ test('a script plan with the OCR grounder runs with both in the model worker; th
   assert.equal(res.code, 0, `foresight run failed:\n${res.stdout}\n${res.stderr}`);
   const { summary, episode } = episodeOf(db, res.stdout);
   assert.equal(summary.status, 'finished');
-  assert.equal(episode.steps.length, 4);
-  const clickFile = episode.steps[1]!;
+  assert.equal(actedSteps(episode).length, 4);
+  const clickFile = actedSteps(episode)[1]!;
   assert.equal(clickFile.groundings[0]?.grounder, 'ocr');
   const models = episode.settings.models as Record<string, unknown>;
   assert.equal(models.host, 'worker');
