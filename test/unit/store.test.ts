@@ -166,6 +166,7 @@ void describe('SqliteEpisodeStore', () => {
       startedAt: T0,
       endedAt: T0 + 103_000,
       answer: 'Saved as report.txt',
+      approval: 'each',
       settings: { horizon: 5, approval: 'each', maxSteps: 30 },
       pid: process.pid,
       host: got.host,
@@ -250,6 +251,7 @@ void describe('SqliteEpisodeStore', () => {
         startedAt: T0,
         endedAt: T0 + 103_000,
         answer: 'Saved as report.txt',
+        approval: 'each',
       },
     ]);
     reader.close();
