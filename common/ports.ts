@@ -1,8 +1,8 @@
 /**
  * The ports of the agent core. The loop in main/agent talks only to these; nut.js, model
  * endpoints, OCR and SQLite are adapters wired in the process entry point (main/cli).
- * Everything here is serializable or plain so a port can later cross a process boundary
- * (ROADMAP 1: planners and grounders move into the model worker).
+ * Everything here is serializable or plain so a port can cross a process boundary: planners
+ * and grounders run in the model worker (common/worker-protocol.ts, main/worker/).
  */
 import type { Action, Direction, Forecast, ForecastFormat } from './actions.ts';
 import type { Display, FrameGeometry, Point, Rect, SpacePoint } from './coords.ts';

@@ -1,6 +1,6 @@
 /**
  * Makes planners and grounders from their specs, for the process that hosts them (the model
- * worker; until it exists, the CLI process). Specs of local models — onnxruntime sessions, which
+ * worker, native-models/worker.ts; benchmarks make them in process to compare). Specs of local models — onnxruntime sessions, which
  * only native-models/ may load — are dispatched here; every other spec goes to the factories of
  * main/planners and main/grounders (endpoint clients, the script planner, Tesseract OCR).
  *
