@@ -7,6 +7,7 @@
  * Each local backend is one entry of the tables below: its spec prefix, the form shown in the
  * CLI's help and errors, and its constructor.
  */
+import { ForesightError, isForesightError } from '../common/errors.ts';
 import type { Grounder, Planner } from '../common/ports.ts';
 import { createGrounder, GROUNDER_FORMS, type GrounderOptions } from '../main/grounders/index.ts';
 import { createPlanner, type PlannerOptions } from '../main/planners/index.ts';
@@ -57,13 +58,30 @@ const matches = (spec: string, prefix: string) => spec === prefix || spec.starts
 export function createPlannerBackend(spec: string, opts: BackendOptions = {}): Planner {
   const s = spec.trim();
   const local = LOCAL_PLANNERS.find((b) => matches(s, b.prefix));
-  return local ? local.make(s, opts) : createPlanner(s, opts);
+  if (local) return local.make(s, opts);
+  try {
+    return createPlanner(s, opts);
+  } catch (e) {
+    // main/planners knows only its own forms: name the local ones too.
+    if (isForesightError(e, 'BAD_INPUT') && e.message.startsWith('Unknown planner')) {
+      throw new ForesightError('BAD_INPUT', `${e.message.replace(/\.$/, '')}, or ${LOCAL_PLANNERS.map((b) => b.form).join('; ')}.`);
+    }
+    throw e;
+  }
 }
 
 export function createGrounderBackend(spec: string, opts: BackendOptions = {}): Grounder {
   const s = spec.trim();
   const local = LOCAL_GROUNDERS.find((b) => matches(s, b.prefix));
-  return local ? local.make(s, opts) : createGrounder(s, opts);
+  if (local) return local.make(s, opts);
+  try {
+    return createGrounder(s, opts);
+  } catch (e) {
+    if (isForesightError(e, 'BAD_INPUT') && e.message.startsWith('Unknown grounder')) {
+      throw new ForesightError('BAD_INPUT', `Unknown grounder "${spec}". Use one of: ${ALL_GROUNDER_FORMS.join('; ')}.`);
+    }
+    throw e;
+  }
 }
 
 /** Every grounder form, for help texts and the error of an unknown spec. */

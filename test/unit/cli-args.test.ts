@@ -130,7 +130,7 @@ test('a planner or grounder that cannot be made is a usage error, before any dat
     [['--planner', 'openai:ftp://models#qwen'], /BAD_INPUT: "ftp:\/\/models" in .* is not an http\(s\) URL/],
     [['--planner', 'openai:http://127.0.0.1:8000/v1#qwen?format=florence'], /BAD_INPUT: Unknown planner format "florence"/],
     [['--planner', `script:${join(dir, 'missing-plan.txt')}`], /NOT_FOUND: Cannot read the script plan .*missing-plan\.txt/],
-    [['--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'tesseract'], /BAD_INPUT: Unknown grounder "tesseract"/],
+    [['--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'tesseract'], /BAD_INPUT: Unknown grounder "tesseract"\. Use one of: .*ocr:paddle.*onnx:<model-dir>.*som:<detector-dir>/],
     [['--planner', 'openai:http://127.0.0.1:8000/v1#qwen', '--grounder', 'openai:http://127.0.0.1:8001/v1#uitars?convention=yolo'], /BAD_INPUT: Unknown grounding convention "yolo"/],
   ];
   for (const [args, message] of cases) {
