@@ -15,6 +15,7 @@
  * an xterm and synthetic menus the two passes together found 102 of 105 labels; `grey` alone
  * 86, `background` alone 99. They run on two workers at once and their lines are merged.
  */
+import { FrameCache } from './frame-cache.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -61,11 +62,6 @@ export interface OcrText {
   timings: { prepareMs: number; recognizeMs: number; totalMs: number; passMs: Partial<Record<OcrPassName, number>> };
 }
 
-interface CacheEntry {
-  promise: Promise<OcrText>;
-  result?: OcrText;
-}
-
 /** The LSTM-only model that tesseract.js would otherwise download from a CDN. */
 export function defaultLangPath(): string {
   const require = createRequire(import.meta.url);
@@ -84,9 +80,8 @@ export class OcrGrounder implements Grounder {
   private workers: Promise<Tesseract.Worker[]> | undefined;
   /** One job at a time per worker: a chain per worker. */
   private queues: Promise<unknown>[] = [];
-  private readonly cache = new Map<string, CacheEntry>();
-  private lastFrameId: string | undefined;
   private closing = new AbortController();
+  private readonly cache: FrameCache<OcrText>;
 
   constructor(opts: OcrGrounderOptions = {}) {
     this.opts = {
@@ -99,6 +94,7 @@ export class OcrGrounder implements Grounder {
       minWordsScore: opts.minWordsScore ?? TEXT_GROUNDING_DEFAULTS.minWordsScore,
     };
     if (!this.opts.passes.length) throw new ForesightError('BAD_INPUT', 'The OCR grounder needs at least one pass');
+    this.cache = new FrameCache(this.opts.cacheSize);
   }
 
   perceive(observation: Observation): void {
@@ -108,8 +104,7 @@ export class OcrGrounder implements Grounder {
 
   /** What OCR read on a frame (the last frame perceived when none is named), once it is done. */
   lastText(frameId?: string): OcrText | undefined {
-    const id = frameId ?? this.lastFrameId;
-    return id === undefined ? undefined : this.cache.get(id)?.result;
+    return this.cache.result(frameId);
   }
 
   /**
@@ -122,7 +117,7 @@ export class OcrGrounder implements Grounder {
 
   /** Frame ids whose OCR is cached or running, oldest first. */
   cachedFrames(): string[] {
-    return [...this.cache.keys()];
+    return this.cache.ids();
   }
 
   async ground(req: GroundRequest, signal: AbortSignal): Promise<Grounding> {
@@ -150,35 +145,11 @@ export class OcrGrounder implements Grounder {
   // ---------------------------------------------------------------- perception
 
   private perception(observation: Observation): Promise<OcrText> {
-    const id = observation.frameId;
-    this.lastFrameId = id;
-    const hit = this.cache.get(id);
-    if (hit) {
-      this.cache.delete(id);
-      this.cache.set(id, hit);
-      return hit.promise;
-    }
-    const entry: CacheEntry = {
-      promise: this.recognize(observation).catch((e: unknown) => {
+    return this.cache.get(observation.frameId, () =>
+      this.recognize(observation).catch((e: unknown) => {
         throw e instanceof ForesightError ? e : new ForesightError('INTERNAL', `OCR failed: ${String(e)}`, undefined, { cause: e });
       }),
-    };
-    entry.promise.then(
-      (r) => {
-        entry.result = r;
-      },
-      () => {
-        // Failed: forget it so the next call tries again.
-        if (this.cache.get(id) === entry) this.cache.delete(id);
-      },
     );
-    this.cache.set(id, entry);
-    while (this.cache.size > this.opts.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.cache.delete(oldest);
-    }
-    return entry.promise;
   }
 
   private async recognize(observation: Observation): Promise<OcrText> {

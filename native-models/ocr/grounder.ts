@@ -4,6 +4,7 @@
  * quotes, with the same matching, scores and errors as Tesseract's `ocr` grounder
  * (main/grounders/text-match.ts). The sessions are opened on first use, once per grounder.
  */
+import { FrameCache } from '../../main/grounders/frame-cache.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
@@ -23,11 +24,6 @@ export interface PaddleReading extends TextReading {
   reading: OcrReading;
 }
 
-interface CacheEntry {
-  promise: Promise<PaddleReading>;
-  result?: PaddleReading;
-}
-
 /** How long describe() waits for the sessions to open (the worker client allows 10 s). */
 const DESCRIBE_WAIT_MS = 6_000;
 
@@ -38,10 +34,8 @@ export class PaddleOcrGrounder implements Grounder {
   readonly stats = { recognitions: 0, lookups: 0 };
 
   private readonly matching: TextGroundingOptions;
-  private readonly cacheSize: number;
+  private readonly cache: FrameCache<PaddleReading>;
   private engine: Promise<PaddleOcr> | undefined;
-  private readonly cache = new Map<string, CacheEntry>();
-  private lastFrameId: string | undefined;
   private closing = new AbortController();
 
   constructor(private readonly opts: PaddleGrounderOptions = {}) {
@@ -49,7 +43,7 @@ export class PaddleOcrGrounder implements Grounder {
       minQuotedScore: opts.minQuotedScore ?? TEXT_GROUNDING_DEFAULTS.minQuotedScore,
       minWordsScore: opts.minWordsScore ?? TEXT_GROUNDING_DEFAULTS.minWordsScore,
     };
-    this.cacheSize = opts.cacheSize ?? 8;
+    this.cache = new FrameCache(opts.cacheSize ?? 8);
   }
 
   perceive(observation: Observation): void {
@@ -59,8 +53,7 @@ export class PaddleOcrGrounder implements Grounder {
 
   /** What was read on a frame (the last one perceived when none is named), once it is done. */
   lastReading(frameId?: string): PaddleReading | undefined {
-    const id = frameId ?? this.lastFrameId;
-    return id === undefined ? undefined : this.cache.get(id)?.result;
+    return this.cache.result(frameId);
   }
 
   /** Reads a frame (or returns the cached reading): for benchmarks and tests. */
@@ -87,31 +80,7 @@ export class PaddleOcrGrounder implements Grounder {
   }
 
   private perception(observation: Observation): Promise<PaddleReading> {
-    const id = observation.frameId;
-    this.lastFrameId = id;
-    const hit = this.cache.get(id);
-    if (hit) {
-      this.cache.delete(id);
-      this.cache.set(id, hit);
-      return hit.promise;
-    }
-    const entry: CacheEntry = { promise: this.recognize(observation) };
-    entry.promise.then(
-      (r) => {
-        entry.result = r;
-      },
-      () => {
-        // Failed: forget it so the next call tries again.
-        if (this.cache.get(id) === entry) this.cache.delete(id);
-      },
-    );
-    this.cache.set(id, entry);
-    while (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.cache.delete(oldest);
-    }
-    return entry.promise;
+    return this.cache.get(observation.frameId, () => this.recognize(observation));
   }
 
   private async recognize(observation: Observation): Promise<PaddleReading> {
