@@ -298,6 +298,12 @@ export const runStateSchema = z.object({
   outcome: runOutcomeSchema.optional(),
   /** The last lines the agent wrote on stderr (when a run fails to start, the reason is there). */
   log: z.array(z.string()).max(50),
+  /**
+   * In an answer (runs.current, runs.start, gate.decide, …): the number of the last live event
+   * this state already includes. An answer can reach the page after later events (a re-plan
+   * that waits again while the decision's answer travels); the page then keeps what it has.
+   */
+  seq: z.number().int().nonnegative().optional(),
 });
 export type RunState = z.infer<typeof runStateSchema>;
 

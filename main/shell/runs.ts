@@ -56,6 +56,11 @@ class RunSession {
   private paused = false;
   readonly exited: Promise<void>;
 
+  /** The state as an answer gives it: with the number of the last live event it includes. */
+  snapshot(): RunState {
+    return { ...this.state, seq: this.events.lastSeq };
+  }
+
   constructor(
     private readonly opts: RunManagerOptions,
     req: RunStartRequest,
@@ -327,11 +332,11 @@ export class RunManager {
       throw new ForesightError('BAD_INPUT', 'The planner and the grounder use endpoints with different API keys; a run takes one key for now: use endpoints that share a key, or a grounder without one');
     }
     this.session = new RunSession(this.opts, req, planner, grounder);
-    return this.session.state;
+    return this.session.snapshot();
   }
 
   current(): RunState | null {
-    return this.session?.state ?? null;
+    return this.session?.snapshot() ?? null;
   }
 
   private get(runId: string): RunSession {
@@ -343,31 +348,31 @@ export class RunManager {
   decide(runId: string, reviewId: string, decision: AppGateDecision): RunState {
     const s = this.get(runId);
     s.decide(reviewId, decision);
-    return s.state;
+    return s.snapshot();
   }
 
   pause(runId: string): RunState {
     const s = this.get(runId);
     s.pause();
-    return s.state;
+    return s.snapshot();
   }
 
   resume(runId: string): RunState {
     const s = this.get(runId);
     s.resume();
-    return s.state;
+    return s.snapshot();
   }
 
   stop(runId: string): RunState {
     const s = this.get(runId);
     s.stop();
-    return s.state;
+    return s.snapshot();
   }
 
   setZones(runId: string, rects: Rect[]): RunState {
     const s = this.get(runId);
     s.setZones(rects);
-    return s.state;
+    return s.snapshot();
   }
 
   /** Stops the run in progress (the app is closing) and waits for it to end. */

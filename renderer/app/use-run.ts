@@ -13,19 +13,37 @@ import type { ErrorInfo } from '../../common/errors.ts';
 import { applyEvent, initialRunView, type RunViewState } from '../run-state.ts';
 import type { LiveChannel, LiveEventOf } from '../transport.ts';
 
-type Action = { type: 'snapshot'; run: RunState | null } | { type: 'event'; event: LiveEventOf } | { type: 'problem'; error: ErrorInfo; from: 'call' | 'live' };
+/**
+ * A snapshot `read` with runs.current (at load, at a reconnection, when an event names a run the
+ * page does not know) is the truth; one that `answered` a call (start, decide, pause…) may have
+ * travelled slower than the live events after it, and is kept only when it is newer.
+ */
+export type RunAction =
+  | { type: 'snapshot'; run: RunState | null; source: 'read' | 'answered' }
+  | { type: 'event'; event: LiveEventOf }
+  | { type: 'problem'; error: ErrorInfo; from: 'call' | 'live' };
 
-interface State extends RunViewState {
+export interface RunHandleState extends RunViewState {
   loaded: boolean;
   problem?: ErrorInfo;
+  /** The number of the last live event the state includes (0: none yet). */
+  seq: number;
 }
 
-function reducer(s: State, a: Action): State {
+export const initialRunHandleState: RunHandleState = { ...initialRunView, loaded: false, seq: 0 };
+
+export function runReducer(s: RunHandleState, a: RunAction): RunHandleState {
   switch (a.type) {
-    case 'snapshot':
-      return { ...s, run: a.run, stale: false, loaded: true, problem: undefined };
+    case 'snapshot': {
+      const seq = a.run?.seq;
+      // An answer older than what the live channel already brought: the page has more.
+      if (a.source === 'answered' && seq !== undefined && seq < s.seq) return { ...s, loaded: true, problem: undefined };
+      return { ...s, run: a.run, stale: false, loaded: true, problem: undefined, seq: seq ?? s.seq };
+    }
     case 'event':
-      return { ...s, ...applyEvent(s, a.event) };
+      // Already in the snapshot the page holds (a transport without numbers gives 0: always applied).
+      if (a.event.seq > 0 && a.event.seq <= s.seq) return s;
+      return { ...s, ...applyEvent(s, a.event), seq: Math.max(s.seq, a.event.seq) };
     case 'problem':
       // The call's error says more (a missing sign-in, the app gone) than the live channel's.
       return a.from === 'live' && s.problem ? s : { ...s, problem: a.error };
@@ -67,11 +85,11 @@ export interface RunHandle {
 }
 
 export function useRun(call: Caller, live: LiveChannel): RunHandle {
-  const [state, dispatch] = useReducer(reducer, { ...initialRunView, loaded: false });
+  const [state, dispatch] = useReducer(runReducer, initialRunHandleState);
 
   const refresh = useCallback(async () => {
     const r = await call('runs.current', {});
-    if (r.ok) dispatch({ type: 'snapshot', run: r.value.run });
+    if (r.ok) dispatch({ type: 'snapshot', run: r.value.run, source: 'read' });
     else dispatch({ type: 'problem', error: r.error, from: 'call' });
   }, [call]);
 
@@ -98,6 +116,6 @@ export function useRun(call: Caller, live: LiveChannel): RunHandle {
     document.title = waiting ? `(Waiting) ${base}` : base;
   }, [waiting]);
 
-  const accept = useCallback((run: RunState) => dispatch({ type: 'snapshot', run }), []);
+  const accept = useCallback((run: RunState) => dispatch({ type: 'snapshot', run, source: 'answered' }), []);
   return { run: state.run, activity: state.activity, loaded: state.loaded, problem: state.problem, refresh, accept };
 }

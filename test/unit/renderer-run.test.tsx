@@ -45,14 +45,14 @@ function state(pending?: PendingReview): RunState {
 }
 
 /** What the server holds; calls answer from it through the contract's schemas. */
-const server = { run: null as RunState | null, calls: [] as string[] };
+const server = { run: null as RunState | null, calls: [] as string[], onDecide: undefined as (() => RunState) | undefined };
 const call = (async (name: CallName, request: unknown) => {
   server.calls.push(name);
   CALLS[name].request.parse(request);
   if (name === 'runs.current') return { ok: true, value: { run: server.run } };
   if (name === 'settings.get') return { ok: false, error: { code: 'INTERNAL', message: 'not here' } };
   if (name === 'gate.decide') {
-    server.run = state();
+    server.run = server.onDecide?.() ?? state();
     return { ok: true, value: server.run };
   }
   return { ok: false, error: { code: 'INTERNAL', message: `${name} not scripted` } };
@@ -98,6 +98,7 @@ afterEach(() => {
   cleanup();
   notifications.length = 0;
   server.calls.length = 0;
+  server.onDecide = undefined;
 });
 
 void describe('run view', () => {
@@ -143,6 +144,25 @@ void describe('run view', () => {
     emit('run.ended', { runId: 'run-1', episodeId: 'ep', outcome: { status: 'finished', answer: 'Saved', steps: 2 } });
     await screen.findByText(/Answer: Saved/);
     assert.equal(screen.getByText(/Open the episode/).getAttribute('href'), '#/episodes/ep');
+  });
+
+  void it("a decision's answer that arrives after the next review's event does not hide that review", async () => {
+    server.run = { ...state(review('v4', 4)), seq: 0 };
+    const { live, emit } = channel();
+    // The agent re-plans and waits again while the answer to the rejection is on its way.
+    server.onDecide = () => {
+      emit('gate.decided', { runId: 'run-1', reviewId: 'v4', step: 4, decision: 'reject', reason: 'no', auto: false });
+      const answered = { ...state(), step: 4, seq: 1 };
+      emit('gate.waiting', review('v5', 4));
+      return answered;
+    };
+    render(<Page live={live} />);
+    fireEvent.click(button(await screen.findByText('Reject')));
+    fireEvent.change(await screen.findByLabelText('Reason'), { target: { value: 'no' } });
+    fireEvent.click(button(await screen.findByText('Reject and re-plan')));
+    await waitFor(() => assert.ok(server.calls.includes('gate.decide')));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(document.querySelector('.waiting-banner')?.getAttribute('data-review'), 'v5', 'the new review is shown');
   });
 
   void it('starts with the new-run form when there has been no run', async () => {
