@@ -49,6 +49,8 @@ const { values } = parseArgs({
     // How long the model thinks (a real endpoint: hundreds of ms to seconds).
     'model-ms': { type: 'string', default: '0' },
     speculate: { type: 'string', default: 'on' },
+    // host: X tools run by a small tool-host process, as a supervised agent's are; self: by this process.
+    tools: { type: 'string', default: 'host' },
   },
 });
 const modelMs = Number(values['model-ms']);
@@ -93,7 +95,7 @@ const settle = {
 };
 const settleMethod = values['settle-method'];
 if (settleMethod !== 'auto' && settleMethod !== 'pixels') throw new Error(`--settle-method must be auto or pixels, not ${settleMethod}`);
-const desktop = await createDesktop({ settle, settleMethod });
+const desktop = await createDesktop({ settle, settleMethod, tools: values.tools === 'self' ? 'self' : 'host' });
 const rule = desktop.settleDetector.describe();
 const store = SqliteEpisodeStore.open(join(dir, 'bench.db'));
 const script = new ScriptPlanner(join(dir, 'plan.txt'));

@@ -92,7 +92,7 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
     }),
     createDesktop({
       killHotkey: o.killKey,
-      ...(supervisor ? { typing: { runTool: supervisor.runTool } } : {}),
+      tools: supervisor ? supervisor.runTool : 'host',
       ...(o.display ? { displayId: o.display } : {}),
       settle: {
         ...(o.settleMinMs !== undefined ? { minWaitMs: o.settleMinMs } : {}),

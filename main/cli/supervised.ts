@@ -7,7 +7,8 @@
  *   agent's episode can still be reported and recorded as stopped.
  */
 import { z } from 'zod';
-import { ERROR_CODES, ForesightError, type ErrorCode } from '../../common/errors.ts';
+import { ForesightError } from '../../common/errors.ts';
+import { settleToolResult, toolResult } from '../desktop/tool-host.ts';
 import type { ToolResult } from '../desktop/x11.ts';
 import type { AgentEvent } from '../agent/loop.ts';
 import type { KillSwitch } from '../desktop/kill-switch.ts';
@@ -16,14 +17,7 @@ import type { KillSwitch } from '../desktop/kill-switch.ts';
 const supervisorMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop'), reason: z.string() }),
   z.object({ type: z.literal('armed'), error: z.string().optional() }),
-  z.object({
-    type: z.literal('tool-result'),
-    id: z.number(),
-    code: z.number().optional(),
-    stdout: z.string().optional(),
-    stderr: z.string().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-  }),
+  toolResult,
 ]);
 
 /** Messages to the supervisor (supervisor.mjs reads them). */
@@ -41,7 +35,7 @@ export function isSupervised(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export class SupervisorLink {
   private armedWaiter: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-  private readonly tools = new Map<number, { resolve: (r: ToolResult) => void; reject: (e: unknown) => void }>();
+  private readonly tools = new Map<number, { tool: string; resolve: (r: ToolResult) => void; reject: (e: unknown) => void }>();
   private nextToolId = 1;
   private steps = 0;
   private closed = false;
@@ -58,8 +52,11 @@ export class SupervisorLink {
       const t = this.tools.get(m.id);
       this.tools.delete(m.id);
       if (!t) return;
-      if (m.error) t.reject(new ForesightError(toErrorCode(m.error.code), m.error.message));
-      else t.resolve({ code: m.code ?? 1, stdout: m.stdout ?? '', stderr: m.stderr ?? '' });
+      try {
+        t.resolve(settleToolResult(t.tool, m));
+      } catch (e) {
+        t.reject(e);
+      }
     } else {
       const w = this.armedWaiter;
       this.armedWaiter = undefined;
@@ -95,7 +92,7 @@ export class SupervisorLink {
       const id = this.nextToolId++;
       const plainEnv: Record<string, string> = {};
       for (const [k, v] of Object.entries(env)) if (v !== undefined) plainEnv[k] = v;
-      this.tools.set(id, { resolve, reject });
+      this.tools.set(id, { tool, resolve, reject });
       if (!this.send({ type: 'run-tool', id, tool, args: [...args], env: plainEnv })) {
         this.tools.delete(id);
         reject(new ForesightError('STOPPED', 'The supervisor of this run is gone'));
@@ -138,8 +135,4 @@ export class SupervisorLink {
       return false;
     }
   }
-}
-
-function toErrorCode(code: string): ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
 }

@@ -23,71 +23,17 @@
  * `--json` lines are exactly what the agent writes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import process from 'node:process';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { connectReleaser, startHotkey, startWatchdog } from '../desktop/kill-guard.mjs';
+import { findSetpriv, runToolAsChild } from '../desktop/tool-host.mjs';
 
 /** How long an agent has to answer a stop before it counts as busy and is killed. */
 export const GRACE_MS = 100;
 /** How long an agent that answered may take to record the stop and exit. */
 const WIND_DOWN_MS = 10_000;
 const EXIT_STOPPED = 130;
-
-/** @returns {string | undefined} */
-function findSetpriv() {
-  if (process.platform !== 'linux') return undefined;
-  return ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-}
-
-/**
- * Messages from the agent (see main/cli/supervised.ts, which types them):
- * @typedef {{ type: 'arm', hotkey: import('../desktop/kill-guard.mjs').HotkeySpec }
- *   | { type: 'episode', episodeId: string, db: string, json: boolean }
- *   | { type: 'steps', steps: number }
- *   | { type: 'stopping' }
- *   | { type: 'run-tool', id: number, tool: string, args: string[], env: Record<string, string> }} AgentMessage
- */
-
-/** `sh -c` script: exit 125 unless the parent is $1 (the prctl came too late), else exec the rest. */
-const ORPHAN_CHECK = '[ "$PPID" = "$1" ] || exit 125; shift; exec "$@"';
-
-/**
- * Runs an input tool (xdotool) for the agent as a child of this process, under the parent-death
- * signal: when this process is killed, even by SIGKILL, the kernel kills the tool at once.
- * @param {string | undefined} setpriv
- * @param {string} tool
- * @param {string[]} args
- * @param {Record<string, string>} env
- * @param {Set<import('node:child_process').ChildProcess>} running
- * @returns {Promise<{ code?: number, stdout?: string, stderr?: string, error?: { code: string, message: string } }>}
- */
-function runTool(setpriv, tool, args, env, running) {
-  return new Promise((resolve) => {
-    const child = setpriv
-      ? spawn(setpriv, ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', ORPHAN_CHECK, 'sh', String(process.pid), tool, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (/** @type {string} */ d) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (/** @type {string} */ d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.on('error', (/** @type {NodeJS.ErrnoException} */ e) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve(e.code === 'ENOENT' ? { error: { code: 'TOOL_MISSING', message: `${tool} is not installed` } } : { error: { code: 'INTERNAL', message: `${tool} failed: ${e.message}` } });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      if (setpriv && code === 127 && /not found|No such file/i.test(stderr)) return resolve({ error: { code: 'TOOL_MISSING', message: `${tool} is not installed` } });
-      if (signal) return resolve({ error: { code: 'STOPPED', message: `${tool} was ended by ${signal}` } });
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
-}
 
 /**
  * Runs `entry args…` as the supervised agent and exits with its exit code.
@@ -201,7 +147,7 @@ export async function supervise(entry, args) {
         episode.steps = m.steps;
         return;
       case 'run-tool':
-        void runTool(setpriv, m.tool, m.args, m.env, tools).then((r) => {
+        void runToolAsChild(setpriv, m.tool, m.args, m.env, tools).then((r) => {
           if (child.connected) child.send({ type: 'tool-result', id: m.id, ...r });
         });
         return;

@@ -9,7 +9,9 @@ import { NutInput } from './nut-input.ts';
 import { NutScreen, releaseNutX11Connection } from './nut-screen.ts';
 import { DesktopObserver, type EncodeOptions } from './observe.ts';
 import { SettleDetector, type SettleOptions } from './settle.ts';
-import { createTextTyper, type TextTyper, type XdotoolTyperOptions } from './text-typer.ts';
+import { createTextTyper, type InputToolRunner, type TextTyper, type XdotoolTyperOptions } from './text-typer.ts';
+import { ToolHost } from './tool-host.ts';
+import { X11ShmCapture } from './x11-capture.ts';
 import { X11Damage } from './x11-damage.ts';
 
 export { DEFAULT_KILL_HOTKEY, KillSwitch, type KillSwitchOptions, type KillListener } from './kill-switch.ts';
@@ -17,7 +19,9 @@ export { NutInput, type NutInputOptions } from './nut-input.ts';
 export { NutScreen, releaseNutX11Connection, toRawImage, type NutScreenOptions } from './nut-screen.ts';
 export { DesktopObserver, encodeObservation, type DesktopObserverOptions, type EncodeOptions } from './observe.ts';
 export { DEFAULT_SETTLE, SettleDetector, compareFrames, type SettleOptions, type SettleRequest, type SettleResult } from './settle.ts';
+export { X11ShmCapture } from './x11-capture.ts';
 export { X11Damage, type DamageEvent, type DamageSource, type X11DamageOptions } from './x11-damage.ts';
+export { ToolHost } from './tool-host.ts';
 export { createTextTyper, NutUnicodeTyper, SendInputTyper, XdotoolTyper, type TextTyper, type TextTyperOptions, type XdotoolTyperOptions } from './text-typer.ts';
 
 export interface DesktopOptions {
@@ -40,6 +44,12 @@ export interface DesktopOptions {
   settleMethod?: 'auto' | 'pixels';
   typing?: XdotoolTyperOptions;
   encode?: EncodeOptions;
+  /**
+   * Who starts the X tools (xdotool, xmodmap, xrandr): a runner (the supervisor's), 'host' (a
+   * small tool-host process this desktop starts and ends), or 'self' (default: this process).
+   * An agent should not fork itself: see tool-host.mjs.
+   */
+  tools?: InputToolRunner | 'host' | 'self';
 }
 
 export interface Desktop {
@@ -70,10 +80,21 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
   if (env !== process.env && env.DISPLAY !== process.env.DISPLAY && platform !== 'darwin' && platform !== 'win32') {
     throw new ForesightError('BAD_INPUT', `nut.js acts on process.env.DISPLAY (${process.env.DISPLAY ?? 'unset'}), not on ${env.DISPLAY ?? 'unset'}: set DISPLAY for the whole process`);
   }
-  const screen = new NutScreen({ env, platform });
+  const host = opts.tools === 'host' && platform !== 'darwin' && platform !== 'win32' ? ToolHost.start() : undefined;
+  const runTool = host?.runTool ?? (typeof opts.tools === 'function' ? opts.tools : undefined);
+  const screen = new NutScreen({ env, platform, ...(runTool ? { runTool } : {}) });
   await screen.ensureDisplay();
+  let shm: X11ShmCapture | undefined;
+  if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY) {
+    try {
+      shm = await X11ShmCapture.open(env.DISPLAY);
+      screen.useShm(shm);
+    } catch (e) {
+      screen.useShm(undefined, e instanceof Error ? e.message : String(e));
+    }
+  }
   if (opts.displayId !== undefined) await screen.display(opts.displayId);
-  const typer = createTextTyper({ ...opts.typing, env, platform });
+  const typer = createTextTyper({ ...(runTool ? { runTool } : {}), ...opts.typing, env, platform });
   const input = new NutInput({ displays: () => screen.displays(), typer, ensureDisplay: () => screen.ensureDisplay(), env, platform });
   const killSwitch = new KillSwitch({ ...(opts.killHotkey !== undefined ? { hotkey: opts.killHotkey } : {}), input, env, platform });
   const settleDetector = await createSettleDetector(screen, opts, platform, env);
@@ -92,6 +113,8 @@ export async function createDesktop(opts: DesktopOptions = {}): Promise<Desktop>
       await killSwitch.stop();
       await typer.close();
       await settleDetector.close();
+      await shm?.close();
+      await host?.close();
       if (platform !== 'darwin' && platform !== 'win32' && env.DISPLAY && !closeOpts.keepXConnection) releaseNutX11Connection(env.DISPLAY);
     },
   };

@@ -11,6 +11,8 @@ import { screen, Region, type Image } from '@nut-tree-fork/nut-js';
 import { pickDisplay, type Display } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Capture, RawImage, Screen } from '../../common/ports.ts';
+import type { InputToolRunner } from './text-typer.ts';
+import type { X11ShmCapture } from './x11-capture.ts';
 import { listX11Monitors, probeX11 } from './x11.ts';
 
 export interface NutScreenOptions {
@@ -19,19 +21,39 @@ export interface NutScreenOptions {
   platform?: NodeJS.Platform;
   /** How long a display list is reused before asking again (monitors come and go). */
   displaysTtlMs?: number;
+  /** Who starts xrandr (default: this process; see tool-host.mjs). */
+  runTool?: InputToolRunner;
 }
 
 export class NutScreen implements Screen {
   private readonly env: NodeJS.ProcessEnv;
   private readonly x11: boolean;
   private readonly ttlMs: number;
+  private readonly runTool: InputToolRunner | undefined;
   private cached: { at: number; displays: Promise<Display[]> } | undefined;
+  private shm: X11ShmCapture | undefined;
+  private shmWhy: string | undefined = 'not opened';
 
   constructor(opts: NutScreenOptions = {}) {
     this.env = opts.env ?? process.env;
     const platform = opts.platform ?? process.platform;
     this.x11 = platform !== 'darwin' && platform !== 'win32';
     this.ttlMs = opts.displaysTtlMs ?? 1000;
+    this.runTool = opts.runTool;
+  }
+
+  /**
+   * Captures through MIT-SHM from now on (x11-capture.ts: ~1.5 ms a frame instead of libnut's
+   * 35–95 ms here); without it, or once it fails, through libnut, for the reason given.
+   */
+  useShm(capture: X11ShmCapture | undefined, why?: string): void {
+    this.shm = capture;
+    this.shmWhy = capture ? undefined : (why ?? 'not opened');
+  }
+
+  /** How captures are taken, for logs and the bench. */
+  get captureMethod(): string {
+    return this.shm?.alive ? 'MIT-SHM' : `libnut (XGetImage; no MIT-SHM: ${this.shm ? 'its connection closed' : this.shmWhy})`;
   }
 
   /** Throws DISPLAY_UNAVAILABLE unless there is a display nut.js can safely open. */
@@ -54,7 +76,7 @@ export class NutScreen implements Screen {
   private async readDisplays(): Promise<Display[]> {
     await this.ensureDisplay();
     if (this.x11) {
-      const monitors = await listX11Monitors(this.env);
+      const monitors = await listX11Monitors(this.env, this.runTool);
       if (monitors.length > 0) return monitors;
     }
     const [width, height] = [await screen.width(), await screen.height()];
@@ -83,6 +105,15 @@ export class NutScreen implements Screen {
       throw new ForesightError('DISPLAY_UNAVAILABLE', `Display ${display.id} (${b.width}x${b.height} at ${b.x},${b.y}) is not inside the X screen (${rootW}x${rootH})`, { displayId: display.id });
     }
     const capturedAt = Date.now();
+    const shm = this.shm;
+    if (shm?.alive) {
+      try {
+        return { display, image: await shm.grab(b), capturedAt };
+      } catch (e) {
+        // The X server is still there for libnut if it is there at all; it decides below.
+        this.useShm(undefined, e instanceof Error ? e.message : String(e));
+      }
+    }
     let img: Image;
     try {
       img = whole ? await screen.grab() : await screen.grabRegion(new Region(b.x, b.y, b.width, b.height));

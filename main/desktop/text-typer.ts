@@ -43,7 +43,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ForesightError } from '../../common/errors.ts';
-import { runTool, runToolSync, toolMissing, utf8Env, type ToolResult } from './x11.ts';
+import { runToolSync, toolMissing, utf8Env, type ToolResult } from './x11.ts';
 import { abortableSleep } from '../../common/sleep.ts';
 
 export interface TextTyper {
@@ -202,8 +202,10 @@ export type InputToolRunner = (tool: string, args: readonly string[], env: NodeJ
 export interface XdotoolTyperOptions {
   env?: NodeJS.ProcessEnv;
   /**
-   * Who starts xdotool (default: runInputTool, as a child of this process). The CLI hands it
-   * to its supervisor, the process a user kills, so that xdotool dies the moment that one does.
+   * Who starts xdotool and xmodmap (default: runInputTool, as a child of this process). The CLI
+   * hands it to its supervisor, the process a user kills, so that xdotool dies the moment that
+   * one does; without a supervisor, a tool host (tool-host.ts). Either way the agent does not
+   * fork itself (why: tool-host.mjs).
    */
   runTool?: InputToolRunner;
   /** Characters per xdotool call; the kill switch is checked between calls. */
@@ -360,7 +362,7 @@ export class XdotoolTyper implements TextTyper {
 
   /** Reads the keymap; keeps our bindings that are still in place, forgets the others. */
   private async loadKeymap(): Promise<void> {
-    const res = await runTool('xmodmap', ['-pke'], this.env);
+    const res = await this.runTool('xmodmap', ['-pke'], this.env);
     if (res.code !== 0) throw new ForesightError('DISPLAY_UNAVAILABLE', `xmodmap could not read the keymap: ${res.stderr.trim()}`);
     const map = parseXmodmapKeymap(res.stdout);
     for (const [code, b] of [...this.bound]) {
@@ -388,7 +390,7 @@ export class XdotoolTyper implements TextTyper {
   }
 
   private async xmodmap(args: string[]): Promise<void> {
-    const res = await runTool('xmodmap', args, this.env);
+    const res = await this.runTool('xmodmap', args, this.env);
     if (res.code !== 0) throw new ForesightError('INTERNAL', `xmodmap could not bind a spare keycode: ${res.stderr.trim()}`);
   }
 
@@ -417,7 +419,7 @@ export class XdotoolTyper implements TextTyper {
     const args = this.restoreArgs();
     this.bound.clear();
     try {
-      await runTool('xmodmap', args, this.env);
+      await this.runTool('xmodmap', args, this.env);
     } catch {
       // the display may be gone; nothing left to undo then
     }

@@ -89,12 +89,13 @@ export function probeX11(env: NodeJS.ProcessEnv): Promise<Display[]> {
 }
 
 /** The monitors of the X screen from `xrandr --listmonitors`; [] when xrandr is missing. */
-export async function listX11Monitors(env: NodeJS.ProcessEnv): Promise<Display[]> {
+/** run: who starts xrandr (default: this process; see tool-host.mjs for why an agent should not). */
+export async function listX11Monitors(env: NodeJS.ProcessEnv, run: (tool: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<ToolResult> = (t, a, e) => runTool(t, a, e, 5000)): Promise<Display[]> {
   const display = env.DISPLAY;
   if (!display) throw noDisplay('DISPLAY is not set', env);
   let res: ToolResult;
   try {
-    res = await runTool('xrandr', ['--listmonitors'], env, 5000);
+    res = await run('xrandr', ['--listmonitors'], env);
   } catch (e) {
     if (e instanceof ForesightError && e.code === 'TOOL_MISSING') {
       if (localSocketMissing(display)) throw noDisplay(`no X server listens on ${display}`, env);
