@@ -186,7 +186,17 @@ export const ManifestSchema = z
       if (m.family === undefined) ctx.addIssue({ code: 'custom', path: ['family'], message: `is missing: an element detector says its family (${DETECTOR_FAMILIES.join(', ')})` });
       if (m.input === undefined) ctx.addIssue({ code: 'custom', path: ['input'], message: 'is missing: an element detector says its image input ({"name": "images", "size": 640})' });
       if (m.output === undefined) ctx.addIssue({ code: 'custom', path: ['output'], message: 'is missing: an element detector says its output ({"name": "output0", "layout": "yolov8"})' });
-      if (!legacy && Object.keys(m.graphs).length !== 1) ctx.addIssue({ code: 'custom', path: ['graphs'], message: 'an element detector has exactly one graph' });
+      const graphs = Object.entries(m.graphs);
+      if (!legacy && graphs.length !== 1) ctx.addIssue({ code: 'custom', path: ['graphs'], message: 'an element detector has exactly one graph' });
+      const [only] = graphs;
+      if (!legacy && graphs.length === 1 && only !== undefined && m.input !== undefined && m.output !== undefined) {
+        const [name, g] = only;
+        // The detector's fields and its graph's entry name the same tensors (the graph itself is compared when the folder is added).
+        if (g.inputs.length !== 1 || g.inputs[0] !== m.input.name) {
+          ctx.addIssue({ code: 'custom', path: ['graphs', name, 'inputs'], message: `an element detector's graph takes only its image, input.name "${m.input.name}"` });
+        }
+        if (!g.outputs.includes(m.output.name)) ctx.addIssue({ code: 'custom', path: ['graphs', name, 'outputs'], message: `does not name output.name "${m.output.name}"` });
+      }
     }
   })
   .transform((m) => {

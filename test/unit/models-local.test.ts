@@ -152,5 +152,8 @@ void describe('local model folders in the registry', () => {
     const parsed = ManifestSchema.safeParse({ ...canonical, input: undefined, output: undefined });
     assert.ok(!parsed.success);
     assert.deepEqual(parsed.error.issues.map((i) => i.path.join('.')).sort(), ['input', 'output']);
+    // …and its graph's entry names the same input as its detector fields.
+    const mismatch = ManifestSchema.safeParse({ ...canonical, graphs: { detector: { file: 'model.onnx', inputs: ['pixel_values'], outputs: ['output0'] } } });
+    assert.deepEqual(mismatch.error?.issues.map((i) => [i.path.join('.'), i.message]), [['graphs.detector.inputs', 'an element detector\'s graph takes only its image, input.name "images"']]);
   });
 });
