@@ -57,6 +57,13 @@ async function addCommand(target: string, opts: AddOpts): Promise<number> {
     const { describeModel } = await import('./manifest.ts');
     const what = added.manifest !== undefined ? describeModel(added.manifest) : '';
     print(`Added ${added.name} from ${added.dir} (${what}): ${CHECKED[added.kind ?? 'onnx']}.\n`);
+    if (added.kind === 'vlm' && added.manifest !== undefined) {
+      // Which export of each graph a CPU run opens, and which other precisions the folder holds (?dtype= picks one).
+      for (const [name, g] of Object.entries(added.manifest.graphs)) {
+        const others = (g.variants ?? []).filter((v) => v !== g.dtype);
+        print(`  ${name}: ${g.file} (${g.dtype ?? 'fp32'}${others.length > 0 ? `; also present: ${others.join(', ')}` : ''}), ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'}\n`);
+      }
+    }
   }
   return 0;
 }
