@@ -52,12 +52,7 @@ export function readManifest(dir: string): Manifest {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ForesightError(
-      'MODEL_INVALID',
-      `${file} is missing, and so is config.json: a folder of ONNX graphs or an element detector describes itself in ${MANIFEST_FILE} (name, role, format, files with sha256, graphs); ` +
-        'a vision-language model is the folder of its Hugging Face repository (config.json, preprocessor_config.json, tokenizer files, onnx/*.onnx)',
-      { file },
-    );
+    throw new ForesightError('MODEL_INVALID', `${file} is missing: a model directory describes itself in ${MANIFEST_FILE} (name, role, format, files with sha256, graphs)`, { file });
   }
   let json: unknown;
   try {
@@ -437,7 +432,16 @@ export class ModelRegistry {
   async add(dir: string, opts: { manager?: SessionManager; now?: () => Date; name?: string } = {}): Promise<ListedModel> {
     const abs = resolve(dir);
     if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ForesightError('NOT_FOUND', `${abs} is not a directory`);
-    const isVlm = !existsSync(join(abs, MANIFEST_FILE)) && existsSync(join(abs, 'config.json'));
+    const hasManifest = existsSync(join(abs, MANIFEST_FILE));
+    const isVlm = !hasManifest && existsSync(join(abs, 'config.json'));
+    if (!hasManifest && !isVlm) {
+      throw new ForesightError(
+        'MODEL_INVALID',
+        `${abs} has neither a ${MANIFEST_FILE} nor a config.json: a folder of ONNX graphs or an element detector describes itself in ${MANIFEST_FILE} (name, role, format, files with sha256, graphs); ` +
+          'a vision-language model is the folder of its Hugging Face repository as downloaded (config.json, preprocessor_config.json, tokenizer files, onnx/*.onnx)',
+        { file: join(abs, MANIFEST_FILE) },
+      );
+    }
     const manager = opts.manager ?? (await newManager());
     let manifest: Manifest;
     let name: string;
@@ -445,7 +449,13 @@ export class ModelRegistry {
       if (isVlm) {
         name = this.#nameFor(abs, opts.name, slugName(basename(abs)), 'the folder');
         this.#checkNameFree(name, abs, '--name');
-        manifest = await describeVlmDir(abs, name);
+        try {
+          manifest = await describeVlmDir(abs, name);
+        } catch (e) {
+          // The same words as the other kinds' refusals, the code (MODEL_INVALID, PROVIDER_UNAVAILABLE) and details kept.
+          if (!isForesightError(e) || e.code === 'INTERNAL') throw e;
+          throw new ForesightError(e.code, `Model ${name} refused: ${e.message}`, { model: name, ...e.details }, { cause: e });
+        }
       } else {
         manifest = readManifest(abs);
         name = this.#nameFor(abs, opts.name, manifest.name !== '' ? manifest.name : slugName(basename(abs)), `its ${MANIFEST_FILE}`);

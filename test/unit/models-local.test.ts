@@ -95,6 +95,9 @@ void describe('local model folders in the registry', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /MODEL_INVALID: .*config\.json says model_type "llava", a family Foresight does not run as a local VLM\. Supported: Qwen2-VL.*\(model_type qwen2_vl, qwen2_5_vl, qwen3_vl\)/);
     assert.ok(!registered(llava));
+    // A folder that is neither kind says what each kind holds.
+    const empty = mkdtempSync(join(root, 'empty-'));
+    await assert.rejects(registry().add(empty), (e: unknown) => isForesightError(e, 'MODEL_INVALID') && /has neither a foresight-model\.json nor a config\.json: .*config\.json, preprocessor_config\.json, tokenizer files, onnx\/\*\.onnx/.test(e.message));
   });
 
   void it('a VLM folder with a graph whose input the family does not feed, or one it lacks, is refused naming the graph and the input', async () => {
