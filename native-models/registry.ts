@@ -245,7 +245,8 @@ export async function describeVlmDir(dir: string, name: string): Promise<Manifes
     description: `${v.family} (config.json model_type ${v.modelType}) in the Hugging Face layout @huggingface/transformers loads`,
     role: ['planner', 'grounder'],
     format: 'transformers.js',
-    family: v.modelType.replaceAll('_', '-'),
+    // config.json's model_type as a name people write: qwen2_vl → qwen2-vl, qwen2_5_vl → qwen2.5-vl.
+    family: v.modelType.replace(/(\d)_(\d)/g, '$1.$2').replaceAll('_', '-'),
     files,
     graphs,
     licence: cardLicence(dir) ?? 'not stated in the folder: see the model card',

@@ -86,6 +86,13 @@ void describe('local model folders in the registry', () => {
     ]);
   });
 
+  void it('a Qwen2.5-VL folder is a VLM of the family qwen2.5-vl, its graph for the image grid named as that family feeds it', async () => {
+    const dir = buildTinyVlm({ family: 'qwen2_5_vl', answers: ['x'], dir: join(root, 'Tiny-Qwen2.5-VL') });
+    const added = await registry().add(dir);
+    assert.deepEqual([added.name, added.kind, added.manifest?.family], ['tiny-qwen2.5-vl', 'vlm', 'qwen2.5-vl']);
+    assert.deepEqual(added.manifest?.graphs.vision_encoder?.inputs.slice().sort(), ['image_grid_thw', 'pixel_values']);
+  });
+
   void it('a VLM folder of an unsupported family is refused naming the family and the supported ones; nothing is recorded', async () => {
     const llava = join(root, 'llava');
     cpSync(vlm, llava, { recursive: true });
