@@ -2,8 +2,8 @@
  * `foresight models doctor`: which execution providers and which models are usable here, and
  * for each that is not, why, in words the user can act on.
  */
-import { assessProviders, threadCounts, type ProviderId, type ProviderProbe, type ProviderStatus } from './providers.ts';
-import { rolesOf } from './manifest.ts';
+import { assessProviders, PROVIDER_LABEL, PROVIDER_IDS, threadCounts, type ProviderId, type ProviderProbe, type ProviderStatus } from './providers.ts';
+import { rolesOf, type ModelKind } from './manifest.ts';
 import { ModelRegistry, resolveBuiltinModel, type VerifyReport } from './registry.ts';
 import { SessionManager } from './sessions.ts';
 
@@ -15,9 +15,21 @@ export interface DoctorProvider extends ProviderStatus {
 export interface DoctorModel {
   name: string;
   builtin: boolean;
+  /** onnx, element-detector or vlm (undefined when its manifest cannot be read). */
+  kind: ModelKind | undefined;
+  /** A VLM's model type, an element detector's decoder family. */
+  family: string | undefined;
   roles: string[];
   dir: string;
   usable: boolean;
+  /**
+   * Where it runs here when usable: for a VLM the device transformers.js was given (onnx:<dir>'s
+   * default, cpu) and loaded it on; for an element detector the provider its session opened on;
+   * for other ONNX graphs the session manager's first usable provider.
+   */
+  runsOn: ProviderId | undefined;
+  /** What else a user can do: a GPU provider usable here and how to ask for it. */
+  note: string | undefined;
   problems: string[];
 }
 
@@ -54,10 +66,35 @@ export async function runDoctor(registry: ModelRegistry, manager: SessionManager
       }
     }
     const reports: VerifyReport[] = await registry.verify(undefined, { manager });
+    const sessionsRunOn = providers.find((p) => p.available)?.provider ?? 'cpu';
+    const gpu = providers.find((p) => p.available && p.provider !== 'cpu');
     const listed = registry.list();
     const models = reports.map((r): DoctorModel => {
       const manifest = listed.find((l) => l.name === r.name)?.manifest;
-      return { name: r.name, builtin: r.builtin, roles: manifest ? rolesOf(manifest) : [], dir: r.dir, usable: r.ok, problems: r.problems.map((p) => p.message) };
+      const ranOn = (PROVIDER_IDS as readonly string[]).includes(r.ranOn ?? '') ? (r.ranOn as ProviderId) : undefined;
+      const runsOn = !r.ok ? undefined : r.kind === 'vlm' || r.kind === 'element-detector' ? (ranOn ?? 'cpu') : sessionsRunOn;
+      let note: string | undefined;
+      if (r.ok && r.kind === 'vlm') {
+        // onnx:<dir> runs on the CPU unless ?device= says otherwise; doctor loads it as that default does.
+        const cuda = providers.find((p) => p.provider === 'cuda');
+        note =
+          cuda?.available === true
+            ? `CUDA is usable here: --planner onnx:${r.dir}?device=cuda runs it there (doctor checked CPU only)`
+            : `runs as --planner/--grounder onnx:${r.dir}; on an NVIDIA GPU add ?device=cuda once CUDA is available (see Providers above)`;
+      }
+      if (r.ok && r.kind === 'element-detector' && gpu !== undefined) note = `som:<dir> opens its detector on CPU; ${gpu.label} is not used for it yet`;
+      return {
+        name: r.name,
+        builtin: r.builtin,
+        kind: r.kind,
+        family: manifest?.family,
+        roles: manifest ? rolesOf(manifest) : [],
+        dir: r.dir,
+        usable: r.ok,
+        runsOn,
+        note,
+        problems: r.problems.map((p) => p.message),
+      };
     });
     const t = threadCounts(probe.cores);
     return {
@@ -65,7 +102,7 @@ export async function runDoctor(registry: ModelRegistry, manager: SessionManager
       gpu: probe.gpu,
       threads: { cores: probe.cores, intraOp: t.intraOp, interOp: t.interOp },
       providers,
-      sessionsRunOn: providers.find((p) => p.available)?.provider ?? 'cpu',
+      sessionsRunOn,
       models,
     };
   } finally {
@@ -97,10 +134,15 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.models.length === 0) lines.push('  (none)');
   const nameWidth = Math.max(0, ...r.models.map((m) => m.name.length));
   for (const m of r.models) {
-    const what = `${m.builtin ? 'built in' : 'added'}${m.roles.length > 0 ? `, ${m.roles.join(' + ')}` : ''}`;
+    const kind = m.kind === undefined ? '' : `${m.kind}${m.family !== undefined ? ` ${m.family}` : ''}`;
+    const roles = m.roles.length === 1 && m.roles[0] === m.kind ? '' : m.roles.join(' + ');
+    const what = [m.builtin ? 'built in' : 'added', [kind, roles].filter((x) => x !== '').join(': ')].filter((x) => x !== '').join(', ');
     const head = `  ${m.name.padEnd(nameWidth)}  `;
-    if (m.usable) lines.push(`${head}usable on ${used} (${what})`);
-    else {
+    if (m.usable) {
+      const on = m.runsOn !== undefined ? PROVIDER_LABEL[m.runsOn] : used;
+      lines.push(`${head}usable on ${on} (${what})`);
+      if (m.note !== undefined) lines.push(`${' '.repeat(head.length)}- ${m.note}`);
+    } else {
       lines.push(`${head}not usable (${what}):`);
       for (const p of m.problems) lines.push(`${' '.repeat(head.length)}- ${p}`);
     }

@@ -155,7 +155,11 @@ export async function downloadFromHub(spec: HubSpec, opts: DownloadOptions): Pro
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw new ForesightError('MODEL_INVALID', `${MANIFEST_FILE} of hf:${spec.repo}@${spec.revision} is not a valid model manifest: ${describeIssues(parsed.error)}`);
   const manifest = parsed.data;
-  const total = manifest.files.reduce((a, f) => a + f.size, 0);
+  // Sizes give the progress and tell a truncated download apart; a hub manifest must list them.
+  const unsized = manifest.files.find((f) => f.size === undefined);
+  if (unsized !== undefined) throw new ForesightError('MODEL_INVALID', `${MANIFEST_FILE} of hf:${spec.repo}@${spec.revision} gives no size for ${unsized.path}: a hub model lists each file's size`);
+  const sizeOf = (f: Manifest['files'][number]) => f.size ?? 0;
+  const total = manifest.files.reduce((a, f) => a + sizeOf(f), 0);
   say(`hf:${spec.repo}@${spec.revision}: ${manifest.files.length} files, ${mb(total)} MB`);
 
   const partial = `${opts.dest}.partial-${process.pid}`;
@@ -175,14 +179,14 @@ export async function downloadFromHub(spec: HubSpec, opts: DownloadOptions): Pro
         onBytes: (n) => {
           const sofar = done + n;
           // A line per ~5% of the whole download keeps stderr readable in a log.
-          if (sofar - lastShown >= Math.max(1, total / 20) || n === f.size) {
+          if (sofar - lastShown >= Math.max(1, total / 20) || n === sizeOf(f)) {
             lastShown = sofar;
-            say(`  ${f.path}: ${mb(n)}/${mb(f.size)} MB (${total > 0 ? Math.round((sofar / total) * 100) : 100}% of all)`);
+            say(`  ${f.path}: ${mb(n)}/${mb(sizeOf(f))} MB (${total > 0 ? Math.round((sofar / total) * 100) : 100}% of all)`);
           }
         },
       });
       done += got.bytes;
-      if (got.bytes !== f.size) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: ${got.bytes} bytes downloaded, expected ${f.size}`, { file: shown });
+      if (got.bytes !== sizeOf(f)) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: ${got.bytes} bytes downloaded, expected ${sizeOf(f)}`, { file: shown });
       const sha = got.sha256;
       if (sha !== f.sha256) throw new ForesightError('MODEL_INVALID', `${shown} is corrupt: sha256 ${sha}, expected ${f.sha256}`, { file: shown });
     }

@@ -22,7 +22,19 @@ async function openRegistry(opts: LocationOpts) {
 const print = (s: string) => process.stdout.write(s);
 const json = (v: unknown) => print(`${JSON.stringify(v, null, 2)}\n`);
 
-async function addCommand(target: string, opts: LocationOpts & { download?: boolean }): Promise<number> {
+interface AddOpts extends LocationOpts {
+  download?: boolean;
+  name?: string;
+}
+
+/** What `add` checked, by kind, in a sentence. */
+const CHECKED = {
+  onnx: "every file's sha256 and every graph's inputs and outputs checked",
+  'element-detector': "every file's sha256 checked, and the detector's graph opened as som:<dir> opens it (input, shape, output layout, classes)",
+  vlm: 'loaded as onnx:<dir> loads it: the family from config.json, every graph\'s inputs against what the family feeds it; every file\'s sha256 recorded',
+} as const;
+
+async function addCommand(target: string, opts: AddOpts): Promise<number> {
   const registry = await openRegistry(opts);
   const hub = await import('./hub.ts');
   let dir = target;
@@ -39,15 +51,26 @@ async function addCommand(target: string, opts: LocationOpts & { download?: bool
   } else if (opts.download === true) {
     throw new ForesightError('BAD_INPUT', '--download is for hub models (hf:<owner>/<name>[@<revision>]); a folder is added as it is');
   }
-  const added = await registry.add(dir);
+  const added = await registry.add(dir, opts.name !== undefined ? { name: opts.name } : {});
   if (opts.json === true) json(added);
-  else print(`Added ${added.name} from ${added.dir}: every file's sha256 and every graph's inputs and outputs checked.\n`);
+  else {
+    const { describeModel } = await import('./manifest.ts');
+    const what = added.manifest !== undefined ? describeModel(added.manifest) : '';
+    print(`Added ${added.name} from ${added.dir} (${what}): ${CHECKED[added.kind ?? 'onnx']}.\n`);
+    if (added.kind === 'vlm' && added.manifest !== undefined) {
+      // Which export of each graph a CPU run opens, and which other precisions the folder holds (?dtype= picks one).
+      for (const [name, g] of Object.entries(added.manifest.graphs)) {
+        const others = (g.variants ?? []).filter((v) => v !== g.dtype);
+        print(`  ${name}: ${g.file} (${g.dtype ?? 'fp32'}${others.length > 0 ? `; also present: ${others.join(', ')}` : ''}), ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'}\n`);
+      }
+    }
+  }
   return 0;
 }
 
 async function listCommand(opts: LocationOpts): Promise<number> {
   const registry = await openRegistry(opts);
-  const { rolesOf } = await import('./manifest.ts');
+  const { describeModel } = await import('./manifest.ts');
   const models = registry.list();
   if (opts.json === true) {
     json(models);
@@ -59,8 +82,8 @@ async function listCommand(opts: LocationOpts): Promise<number> {
     const head = `${m.name.padEnd(width)}  ${m.builtin ? 'built in' : 'added   '}  `;
     if (m.manifest === undefined) print(`${head}unreadable: ${m.error ?? ''}\n`);
     else {
-      const mb = (m.manifest.files.reduce((a, f) => a + f.size, 0) / 1e6).toFixed(1);
-      print(`${head}${rolesOf(m.manifest).join(' + ')}, ${m.manifest.format}, ${mb} MB, ${m.dir}\n`);
+      const mb = (m.manifest.files.reduce((a, f) => a + (f.size ?? 0), 0) / 1e6).toFixed(1);
+      print(`${head}${describeModel(m.manifest)}, ${mb} MB, ${m.dir}\n`);
     }
   }
   return 0;
@@ -72,7 +95,15 @@ async function verifyCommand(name: string | undefined, opts: LocationOpts): Prom
   if (opts.json === true) json(reports);
   else {
     for (const r of reports) {
-      if (r.ok) print(`${r.name}: ok (every file's sha256 and every graph's inputs and outputs match ${r.builtin ? 'its built-in manifest' : 'its manifest'})\n`);
+      if (r.ok) {
+        const how =
+          r.kind === 'vlm'
+            ? `every file's sha256 as when it was added; loaded on ${r.ranOn ?? 'cpu'} with every graph's inputs fitting its family`
+            : r.kind === 'element-detector'
+              ? `every file's sha256 as its manifest says; the detector opened on ${r.ranOn ?? 'cpu'} and its graph fits the manifest`
+              : `every file's sha256 and every graph's inputs and outputs match ${r.builtin ? 'its built-in manifest' : 'its manifest'}`;
+        print(`${r.name}: ok (${how})\n`);
+      }
       else {
         print(`${r.name}: refused\n`);
         for (const p of r.problems) print(`  - ${p.message}\n`);
@@ -96,12 +127,16 @@ export function registerModelsCommand(program: Command, setExitCode: (code: numb
   const models = program.command('models').description('Local models: the registry of model folders, and which execution providers run them here');
   models
     .command('add')
-    .description('Check a model folder (its foresight-model.json, every file\'s sha256, every graph\'s inputs and outputs) and register it')
+    .description(
+      'Check a model folder and register it: ONNX graphs or an element detector with a foresight-model.json (every file\'s sha256, every graph\'s inputs and outputs), ' +
+        'or a vision-language model in the Hugging Face layout (config.json, preprocessor_config.json, tokenizer files, onnx/*.onnx), loaded as a run loads it',
+    )
     .argument('<dir|hf:repo[@rev]>', 'a model folder, or a hub model (with --download)')
     .option('--download', 'fetch a hub model (the only command that goes online)')
+    .option('--name <name>', 'the name to register it under (default: its manifest\'s name; for a VLM folder, the folder\'s name)')
     .option(...MODELS_OPTION)
     .option('--json', 'print JSON')
-    .action(async (target: string, opts: LocationOpts & { download?: boolean }) => setExitCode(await addCommand(target, opts)));
+    .action(async (target: string, opts: AddOpts) => setExitCode(await addCommand(target, opts)));
   models
     .command('list')
     .description('The built-in and added models')

@@ -1,17 +1,25 @@
 /**
  * The model registry: the model directories a user added (recorded in `registry.json` under the
- * data folder) and the models that ship with Foresight (PP-OCRv4 from an npm package). A model
- * directory is judged by its `foresight-model.json`: every file present with its size and
- * sha256, and every graph's real inputs and outputs (read from onnxruntime) as the manifest says.
+ * data folder) and the models that ship with Foresight (PP-OCRv4 from an npm package). Three
+ * kinds of directory are added, each described by the one manifest of native-models/manifest.ts:
+ *  - ONNX graphs with a `foresight-model.json` (every file present with its size and sha256,
+ *    every graph's real inputs and outputs, read from onnxruntime, as the manifest says);
+ *  - a Set-of-Marks element detector, also with a `foresight-model.json`, checked as well the way
+ *    som:<dir> opens it (input shape, output layout, classes);
+ *  - a vision-language model in the Hugging Face layout @huggingface/transformers loads
+ *    (config.json, preprocessor_config.json, tokenizer files, onnx/*.onnx), which has no manifest
+ *    of its own: the registry writes one into registry.json when the folder is added (its family
+ *    from config.json, the graph of each precision run, every file's size and sha256), after
+ *    loading the folder as a run would.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { z } from 'zod';
 import { ForesightError, isForesightError } from '../common/errors.ts';
-import { describeIssues, MANIFEST_FILE, ManifestSchema, type Manifest, type ManifestGraph } from './manifest.ts';
+import { describeIssues, kindOf, MANIFEST_FILE, ManifestSchema, MODEL_KINDS, MODEL_NAME, slugName, type Manifest, type ManifestGraph, type ModelKind } from './manifest.ts';
 import type { SessionManager } from './sessions.ts';
 
 /** onnxruntime is loaded only when a graph is opened, so `models list` starts without it. */
@@ -84,7 +92,7 @@ export async function checkFiles(dir: string, m: Manifest): Promise<ModelProblem
       continue;
     }
     // The size first: a truncated download is told apart without reading gigabytes.
-    if (size !== f.size) {
+    if (f.size !== undefined && size !== f.size) {
       problems.push({ file: path, message: `${path} is corrupt: ${size} bytes, expected ${f.size}` });
       continue;
     }
@@ -127,15 +135,69 @@ export interface VerifyReport {
   name: string;
   dir: string;
   builtin: boolean;
+  kind: ModelKind | undefined;
   ok: boolean;
   problems: ModelProblem[];
+  /** Where the check ran it (a VLM, an element detector). */
+  ranOn?: string;
 }
 
-/** Files first; graphs only when every file is sound (a corrupt graph would only repeat the sha256's news). */
+/** What checking a directory found: its problems, and where it ran when it had none. */
+export interface DirCheck {
+  problems: ModelProblem[];
+  /** The execution provider the check ran the model on (a VLM, an element detector); undefined for graph folders, which run on the session manager's plan. */
+  ranOn?: string;
+}
+
+/** A ForesightError of a check as the problem of one file (its `file` detail, else the folder). */
+function asProblem(dir: string, e: unknown): ModelProblem {
+  if (!isForesightError(e)) throw e;
+  const file = typeof e.details?.file === 'string' ? (e.details.file.startsWith('/') ? e.details.file : join(dir, e.details.file)) : dir;
+  return { file, message: e.message };
+}
+
+/**
+ * Files first; graphs only when every file is sound (a corrupt graph would only repeat the
+ * sha256's news). An element detector's graph is opened as Set-of-Marks opens it; a VLM is
+ * loaded as a run loads it, and its graphs must be the files the registry recorded.
+ */
 export async function verifyModelDir(dir: string, m: Manifest, manager: SessionManager): Promise<ModelProblem[]> {
+  return (await checkModelDir(dir, m, manager)).problems;
+}
+
+export async function checkModelDir(dir: string, m: Manifest, manager: SessionManager): Promise<DirCheck> {
   const files = await checkFiles(dir, m);
-  if (files.length > 0) return files;
-  return checkGraphs(dir, m, manager);
+  if (files.length > 0) return { problems: files };
+  const kind = kindOf(m);
+  if (kind === 'element-detector') {
+    const { checkElementDetector } = await import('./som/detector.ts');
+    try {
+      const d = await checkElementDetector(dir);
+      return { problems: [], ranOn: d.provider };
+    } catch (e) {
+      return { problems: [asProblem(dir, e)] };
+    }
+  }
+  if (kind === 'vlm') {
+    const { verifyVlmDirectory } = await import('./vlm/index.ts');
+    try {
+      const v = await verifyVlmDirectory(dir);
+      const listed = new Set(m.files.map((f) => f.path));
+      const unrecorded = v.graphs.filter((g) => !listed.has(g.file));
+      if (unrecorded.length > 0) {
+        return {
+          problems: unrecorded.map((g) => ({
+            file: join(dir, g.file),
+            message: `${join(dir, g.file)} would now be run as the ${g.name} graph, but it was not there when the model was added: run foresight models add ${dir} again to check it`,
+          })),
+        };
+      }
+      return { problems: [], ranOn: v.execution.device };
+    } catch (e) {
+      return { problems: [asProblem(dir, e)] };
+    }
+  }
+  return { problems: await checkGraphs(dir, m, manager) };
 }
 
 /** Throws MODEL_INVALID whose message names every file at fault. */
@@ -144,6 +206,54 @@ export function refuse(name: string, problems: readonly ModelProblem[]): never {
   if (first === undefined) throw new ForesightError('INTERNAL', `refuse(${name}) without a problem`);
   const more = problems.length > 1 ? `; ${problems.slice(1).map((p) => p.message).join('; ')}` : '';
   throw new ForesightError('MODEL_INVALID', `Model ${name} refused: ${first.message}${more}`, { model: name, file: first.file, problems: problems.map((p) => p.message) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A VLM folder in the Hugging Face layout.
+
+/** The `license:` of a model card's front matter (README.md of a hub repository), if the folder has one. */
+function cardLicence(dir: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'README.md'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text)?.[1];
+  const licence = front === undefined ? undefined : /^license:\s*(\S.*)$/m.exec(front)?.[1]?.trim();
+  return licence !== undefined && licence !== '' ? licence : undefined;
+}
+
+/**
+ * Checks a VLM folder as a run loads it — config.json's family, the graph of each precision,
+ * every graph's inputs against what the family feeds (vlm/index.ts verifyVlmDirectory) — and
+ * describes it in the shared manifest: MODEL_INVALID naming the family, the file or the input at fault.
+ */
+export async function describeVlmDir(dir: string, name: string): Promise<Manifest> {
+  const vlm = await import('./vlm/index.ts');
+  const d = vlm.readVlmDirectory(dir);
+  const v = await vlm.verifyVlmDirectory(dir);
+  const files: Array<{ path: string; sha256: string; size: number }> = [];
+  for (const path of vlm.vlmFiles(d)) {
+    const abs = join(dir, path);
+    files.push({ path, sha256: await sha256File(abs), size: statSync(abs).size });
+  }
+  const graphs = Object.fromEntries(v.graphs.map((g) => [g.name, { file: g.file, inputs: g.inputs, outputs: g.outputs, dtype: g.dtype, variants: g.variants }]));
+  const parsed = ManifestSchema.safeParse({
+    schema: 1,
+    name,
+    description: `${v.family} (config.json model_type ${v.modelType}) in the Hugging Face layout @huggingface/transformers loads`,
+    role: ['planner', 'grounder'],
+    format: 'transformers.js',
+    // config.json's model_type as a name people write: qwen2_vl → qwen2-vl, qwen2_5_vl → qwen2.5-vl.
+    family: v.modelType.replace(/(\d)_(\d)/g, '$1.$2').replaceAll('_', '-'),
+    files,
+    graphs,
+    licence: cardLicence(dir) ?? 'not stated in the folder: see the model card',
+    source: {},
+  });
+  if (!parsed.success) throw new ForesightError('INTERNAL', `The manifest written for ${dir} is invalid: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +331,16 @@ export function resolveBuiltinModel(name: string): ResolvedModel {
 
 const RegistryFileSchema = z.object({
   version: z.literal(1),
-  models: z.array(z.object({ name: z.string(), dir: z.string(), addedAt: z.string() })),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      dir: z.string(),
+      addedAt: z.string(),
+      kind: z.enum(MODEL_KINDS).optional(),
+      /** A VLM folder has no manifest of its own: the one the registry wrote when it was added. */
+      manifest: z.unknown().optional(),
+    }),
+  ),
 });
 type RegistryFile = z.infer<typeof RegistryFileSchema>;
 
@@ -229,6 +348,8 @@ export interface ListedModel {
   name: string;
   dir: string;
   builtin: boolean;
+  /** onnx, element-detector or vlm; undefined when the manifest cannot be read. */
+  kind: ModelKind | undefined;
   /** The manifest, or why it could not be read (the directory is gone, the manifest was edited). */
   manifest: Manifest | undefined;
   error: string | undefined;
@@ -265,21 +386,30 @@ export class ModelRegistry {
     renameSync(tmp, this.file);
   }
 
+  /** An entry's manifest: the one the registry wrote (a VLM), else the folder's own. */
+  #manifestOf(entry: RegistryFile['models'][number]): Manifest {
+    if (entry.manifest === undefined) return readManifest(entry.dir);
+    const parsed = ManifestSchema.safeParse(entry.manifest);
+    if (!parsed.success) throw new ForesightError('STORE_CORRUPT', `${this.file}: the entry of ${entry.name} is no valid manifest (${describeIssues(parsed.error)}); run foresight models add ${entry.dir} again`, { file: this.file });
+    return parsed.data;
+  }
+
   list(): ListedModel[] {
     const out: ListedModel[] = [];
     for (const name of BUILTIN_MODELS) {
       try {
         const m = resolveBuiltinModel(name);
-        out.push({ name, dir: m.dir, builtin: true, manifest: m.manifest, error: undefined });
+        out.push({ name, dir: m.dir, builtin: true, kind: kindOf(m.manifest), manifest: m.manifest, error: undefined });
       } catch (e) {
-        out.push({ name, dir: '', builtin: true, manifest: undefined, error: e instanceof Error ? e.message : String(e) });
+        out.push({ name, dir: '', builtin: true, kind: undefined, manifest: undefined, error: e instanceof Error ? e.message : String(e) });
       }
     }
     for (const entry of this.#read().models) {
       try {
-        out.push({ name: entry.name, dir: entry.dir, builtin: false, manifest: readManifest(entry.dir), error: undefined, addedAt: entry.addedAt });
+        const manifest = this.#manifestOf(entry);
+        out.push({ name: entry.name, dir: entry.dir, builtin: false, kind: kindOf(manifest), manifest, error: undefined, addedAt: entry.addedAt });
       } catch (e) {
-        out.push({ name: entry.name, dir: entry.dir, builtin: false, manifest: undefined, error: e instanceof Error ? e.message : String(e), addedAt: entry.addedAt });
+        out.push({ name: entry.name, dir: entry.dir, builtin: false, kind: entry.kind, manifest: undefined, error: e instanceof Error ? e.message : String(e), addedAt: entry.addedAt });
       }
     }
     return out;
@@ -290,39 +420,84 @@ export class ModelRegistry {
     if (BUILTIN_MODELS.includes(name)) return resolveBuiltinModel(name);
     const entry = this.#read().models.find((m) => m.name === name);
     if (entry === undefined) throw new ForesightError('NOT_FOUND', `No model called ${name} is registered (see foresight models list)`);
-    return resolveWith(name, entry.dir, readManifest(entry.dir), false);
+    return resolveWith(name, entry.dir, this.#manifestOf(entry), false);
   }
 
   /**
-   * Checks a model directory and records it. MODEL_INVALID (nothing recorded) when its manifest,
-   * a file or a graph is at fault; BAD_INPUT when another directory already has that name.
+   * Checks a model directory and records it: a folder with a foresight-model.json (ONNX graphs,
+   * an element detector), else a VLM folder in the Hugging Face layout (config.json).
+   * MODEL_INVALID (nothing recorded) when a manifest, a file, a graph or the family is at fault;
+   * BAD_INPUT when another directory already has that name. `name` overrides the manifest's
+   * name, or the folder's name a VLM is registered under.
    */
-  async add(dir: string, opts: { manager?: SessionManager; now?: () => Date } = {}): Promise<ListedModel> {
+  async add(dir: string, opts: { manager?: SessionManager; now?: () => Date; name?: string } = {}): Promise<ListedModel> {
     const abs = resolve(dir);
     if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ForesightError('NOT_FOUND', `${abs} is not a directory`);
-    const manifest = readManifest(abs);
-    if (BUILTIN_MODELS.includes(manifest.name)) {
-      throw new ForesightError('BAD_INPUT', `${manifest.name} is the name of a built-in model; give the model in ${abs} another name in its ${MANIFEST_FILE}`);
-    }
-    const current = this.#read();
-    const other = current.models.find((m) => m.name === manifest.name && m.dir !== abs);
-    if (other !== undefined) {
-      throw new ForesightError('BAD_INPUT', `A model called ${manifest.name} is already registered from ${other.dir}; rename one of them in its ${MANIFEST_FILE}`);
+    const hasManifest = existsSync(join(abs, MANIFEST_FILE));
+    const isVlm = !hasManifest && existsSync(join(abs, 'config.json'));
+    if (!hasManifest && !isVlm) {
+      throw new ForesightError(
+        'MODEL_INVALID',
+        `${abs} has neither a ${MANIFEST_FILE} nor a config.json: a folder of ONNX graphs or an element detector describes itself in ${MANIFEST_FILE} (name, role, format, files with sha256, graphs); ` +
+          'a vision-language model is the folder of its Hugging Face repository as downloaded (config.json, preprocessor_config.json, tokenizer files, onnx/*.onnx)',
+        { file: join(abs, MANIFEST_FILE) },
+      );
     }
     const manager = opts.manager ?? (await newManager());
+    let manifest: Manifest;
+    let name: string;
     try {
-      const problems = await verifyModelDir(abs, manifest, manager);
-      if (problems.length > 0) refuse(manifest.name, problems);
+      if (isVlm) {
+        name = this.#nameFor(abs, opts.name, slugName(basename(abs)), 'the folder');
+        this.#checkNameFree(name, abs, '--name');
+        try {
+          manifest = await describeVlmDir(abs, name);
+        } catch (e) {
+          // The same words as the other kinds' refusals, the code (MODEL_INVALID, PROVIDER_UNAVAILABLE) and details kept.
+          if (!isForesightError(e) || e.code === 'INTERNAL') throw e;
+          throw new ForesightError(e.code, `Model ${name} refused: ${e.message}`, { model: name, ...e.details }, { cause: e });
+        }
+      } else {
+        manifest = readManifest(abs);
+        name = this.#nameFor(abs, opts.name, manifest.name !== '' ? manifest.name : slugName(basename(abs)), `its ${MANIFEST_FILE}`);
+        this.#checkNameFree(name, abs, `its ${MANIFEST_FILE} (or --name)`);
+        const problems = await verifyModelDir(abs, manifest, manager);
+        if (problems.length > 0) refuse(name, problems);
+      }
     } finally {
       if (opts.manager === undefined) await manager.close();
     }
     const addedAt = (opts.now?.() ?? new Date()).toISOString();
+    const kind = kindOf(manifest);
     // Read again: another `models add` may have written meanwhile (verification takes seconds).
     const latest = this.#read();
-    const models = latest.models.filter((m) => m.dir !== abs && m.name !== manifest.name);
-    models.push({ name: manifest.name, dir: abs, addedAt });
+    const models = latest.models.filter((m) => m.dir !== abs && m.name !== name);
+    models.push({ name, dir: abs, addedAt, kind, ...(isVlm ? { manifest } : {}) });
     this.#write({ version: 1, models });
-    return { name: manifest.name, dir: abs, builtin: false, manifest, error: undefined, addedAt };
+    return { name, dir: abs, builtin: false, kind, manifest, error: undefined, addedAt };
+  }
+
+  #nameFor(dir: string, given: string | undefined, own: string, from: string): string {
+    const name = given ?? own;
+    if (!MODEL_NAME.test(name)) {
+      throw new ForesightError(
+        'BAD_INPUT',
+        given !== undefined
+          ? `--name ${given}: a model name is lowercase letters, digits, ".", "_" and "-", at most 64`
+          : `${from} gives ${dir} no usable model name ("${name}"); name it with --name <name> (lowercase letters, digits, ".", "_" and "-")`,
+      );
+    }
+    return name;
+  }
+
+  #checkNameFree(name: string, dir: string, where: string): void {
+    if (BUILTIN_MODELS.includes(name)) {
+      throw new ForesightError('BAD_INPUT', `${name} is the name of a built-in model; give the model in ${dir} another name in ${where}`);
+    }
+    const other = this.#read().models.find((m) => m.name === name && m.dir !== dir);
+    if (other !== undefined) {
+      throw new ForesightError('BAD_INPUT', `A model called ${name} is already registered from ${other.dir}; give the model in ${dir} another name in ${where}`);
+    }
   }
 
   /** Verifies one model or all; a model whose manifest cannot be read is reported, not thrown. */
@@ -334,12 +509,13 @@ export class ModelRegistry {
     try {
       const reports: VerifyReport[] = [];
       for (const m of chosen) {
+        const base = { name: m.name, dir: m.dir, builtin: m.builtin, kind: m.kind };
         if (m.manifest === undefined) {
-          reports.push({ name: m.name, dir: m.dir, builtin: m.builtin, ok: false, problems: [{ file: join(m.dir, MANIFEST_FILE), message: m.error ?? 'unreadable' }] });
+          reports.push({ ...base, ok: false, problems: [{ file: join(m.dir, MANIFEST_FILE), message: m.error ?? 'unreadable' }] });
           continue;
         }
-        const problems = await verifyModelDir(m.dir, m.manifest, manager);
-        reports.push({ name: m.name, dir: m.dir, builtin: m.builtin, ok: problems.length === 0, problems });
+        const check = await checkModelDir(m.dir, m.manifest, manager);
+        reports.push({ ...base, ok: check.problems.length === 0, problems: check.problems, ...(check.ranOn !== undefined ? { ranOn: check.ranOn } : {}) });
       }
       return reports;
     } finally {

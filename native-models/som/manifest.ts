@@ -1,20 +1,18 @@
 /**
- * The manifest of an element-detector directory (`foresight-model.json`): what the detector's
- * graph expects and how to read what it gives. Checked with zod when the directory is opened;
- * every file it lists is checked against its sha256 before onnxruntime sees it.
+ * An element-detector directory as Set-of-Marks reads it: the shared model manifest
+ * (native-models/manifest.ts, `foresight-model.json`, role `element-detector`) seen as the
+ * fields a detector needs — its one graph, its image input, its output layout, its classes and
+ * its NMS thresholds. The manifest is checked with zod when the directory is opened; every file
+ * it lists is checked against its sha256 before onnxruntime sees it.
  *
- * `ElementDetectorManifest` holds only the fields Set-of-Marks needs. The general manifest of
- * every model directory (native-models/registry.ts, h/registry) is meant to absorb it as its
- * `element-detector` role: the shared fields (`format`, `role`, `family`, `name`, `files`) are
- * named as a registry would name them; the rest (`input`, `output`, `classes`, `thresholds`)
- * is this role's own.
+ * An example, for OmniParser v2's icon detector exported to ONNX (`yolo export format=onnx`),
+ * in the registry's spelling (the older `"format": "foresight-model"` one with a single
+ * `"graph": "model.onnx"` and files without sizes is read as well):
  *
- * An example, for OmniParser v2's icon detector exported to ONNX (`yolo export format=onnx`):
- *
- *   { "format": "foresight-model", "version": 1, "role": "element-detector", "family": "yolo",
- *     "name": "OmniParser v2 icon_detect",
- *     "files": [{ "path": "model.onnx", "sha256": "…" }],
- *     "graph": "model.onnx",
+ *   { "schema": 1, "name": "omniparser-v2-icon-detect", "role": "element-detector", "format": "onnx",
+ *     "family": "yolo", "licence": "AGPL-3.0",
+ *     "files": [{ "path": "model.onnx", "sha256": "…", "size": 40550000 }],
+ *     "graphs": { "detector": { "file": "model.onnx", "inputs": ["images"], "outputs": ["output0"] } },
  *     "input": { "name": "images", "size": 640 },
  *     "output": { "name": "output0", "layout": "yolov8" },
  *     "classes": ["icon"],
@@ -22,73 +20,26 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, normalize } from 'node:path';
-import { z } from 'zod';
+import { join } from 'node:path';
 import { ForesightError } from '../../common/errors.ts';
+import { DETECTOR_FAMILIES, describeIssues, MANIFEST_FILE, ManifestSchema, rolesOf, type Manifest, type OutputLayout } from '../manifest.ts';
 
-export const MANIFEST_FILE = 'foresight-model.json';
+export { DETECTOR_FAMILIES, MANIFEST_FILE, OUTPUT_LAYOUTS, type OutputLayout } from '../manifest.ts';
 
-/** The roles a model directory can have; this folder reads `element-detector` only. */
-export const MODEL_ROLES = ['planner', 'grounder', 'element-detector', 'ocr'] as const;
-
-/** Detector families whose output this folder can decode. */
-export const DETECTOR_FAMILIES = ['yolo'] as const;
-
-/**
- * How a YOLO graph lays out its output. N candidate boxes, C classes; a box is cx, cy, w, h in
- * letterboxed input pixels, then its scores.
- *  - `yolov8`: [1, 4+C, N], one column per box (YOLOv8 and YOLO11 exports, OmniParser's icon detector)
- *  - `yolov8-transposed`: [1, N, 4+C], one row per box
- *  - `yolov5`: [1, N, 5+C], one row per box, the fifth value the objectness (score = objectness × class score)
- * Graphs with non-maximum suppression inside (`nms=True`, YOLOv10's end-to-end heads) are not read.
- */
-export const OUTPUT_LAYOUTS = ['yolov8', 'yolov8-transposed', 'yolov5'] as const;
-export type OutputLayout = (typeof OUTPUT_LAYOUTS)[number];
-
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** A path inside the directory: relative, without `..`. */
-const relativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !isAbsolute(p) && !normalize(p).split(/[\\/]/).includes('..'), { message: 'must be a path inside the model directory' });
-
-export const modelFileSchema = z.object({
-  path: relativePath,
-  sha256: z.string().regex(SHA256, 'must be the file\'s sha256 in lower-case hex'),
-});
-
-export const elementDetectorManifestSchema = z.object({
-  format: z.literal('foresight-model'),
-  version: z.literal(1),
-  role: z.enum(MODEL_ROLES),
-  family: z.string().min(1),
-  name: z.string().min(1).optional(),
-  files: z.array(modelFileSchema).min(1),
+/** What Set-of-Marks reads of an element detector's manifest. */
+export interface ElementDetectorManifest {
+  role: 'element-detector';
+  family: string;
+  /** The manifest's own name (free text in the element-detector spelling), if any. */
+  name?: string;
+  files: Manifest['files'];
   /** Which of `files` is the ONNX graph. */
-  graph: relativePath,
-  input: z.object({
-    /** The graph's image input: float32 [1, 3, size, size], RGB in 0..1, letterboxed (centred, grey 114). */
-    name: z.string().min(1).default('images'),
-    size: z.number().int().min(32).max(4096),
-  }),
-  output: z.object({
-    name: z.string().min(1).default('output0'),
-    layout: z.enum(OUTPUT_LAYOUTS).default('yolov8'),
-  }),
-  /** Class names in output order; their count is checked against the graph's output when it is known. */
-  classes: z.array(z.string().min(1)).min(1).optional(),
-  thresholds: z
-    .object({
-      /** Boxes scoring below this are dropped before NMS. */
-      confidence: z.number().gt(0).lt(1).default(0.25),
-      /** NMS: a box overlapping a better one by more than this IoU is dropped (class-agnostic). */
-      iou: z.number().gt(0).lte(1).default(0.45),
-    })
-    .default({ confidence: 0.25, iou: 0.45 }),
-});
-
-export type ElementDetectorManifest = z.infer<typeof elementDetectorManifestSchema>;
+  graph: string;
+  input: { name: string; size: number };
+  output: { name: string; layout: OutputLayout };
+  classes?: string[];
+  thresholds: { confidence: number; iou: number };
+}
 
 function invalid(dir: string, message: string, details: Record<string, unknown> = {}): ForesightError {
   return new ForesightError('MODEL_INVALID', message, { dir, ...details });
@@ -120,30 +71,16 @@ export function readDetectorManifest(dir: string): ElementDetectorManifest {
   } catch (e) {
     throw invalid(dir, `${file} is not valid JSON: ${(e as Error).message}`, { file });
   }
-  const parsed = elementDetectorManifestSchema.safeParse(json);
+  const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw invalid(dir, `${file} is not a valid model manifest: ${problems.join('; ')}`, { file, problems });
+    throw invalid(dir, `${file} is not a valid model manifest: ${describeIssues(parsed.error)}`, { file, problems: parsed.error.issues.map((i) => i.message) });
   }
-  const m = parsed.data;
-  if (m.role !== 'element-detector') {
-    throw invalid(dir, `${dir} holds a ${m.role} model, not an element detector: som:<dir> needs a directory whose manifest says "role": "element-detector"`, {
-      role: m.role,
-    });
-  }
-  if (!(DETECTOR_FAMILIES as readonly string[]).includes(m.family)) {
-    throw invalid(dir, `Element detectors of the family "${m.family}" are not supported; supported: ${DETECTOR_FAMILIES.join(', ')} (a YOLO graph exported to ONNX)`, {
-      family: m.family,
-    });
-  }
-  if (!m.files.some((f) => normalize(f.path) === normalize(m.graph))) {
-    throw invalid(dir, `${file} names the graph ${m.graph}, which is not among its files: list it with its sha256`, { graph: m.graph });
-  }
+  const m = detectorView(dir, parsed.data);
   for (const f of m.files) checkFile(dir, f);
   return m;
 }
 
-function checkFile(dir: string, f: z.infer<typeof modelFileSchema>): void {
+function checkFile(dir: string, f: Manifest['files'][number]): void {
   const path = join(dir, f.path);
   let bytes: Buffer;
   try {
@@ -160,4 +97,38 @@ function checkFile(dir: string, f: z.infer<typeof modelFileSchema>): void {
       actual,
     });
   }
+}
+
+/**
+ * The detector's fields of a parsed manifest, or MODEL_INVALID saying what makes it no element
+ * detector Set-of-Marks can run (another role, a family it cannot decode).
+ */
+export function detectorView(dir: string, m: Manifest): ElementDetectorManifest {
+  const roles = rolesOf(m);
+  if (!roles.includes('element-detector')) {
+    throw invalid(dir, `${dir} holds a ${roles.join(' + ')} model, not an element detector: som:<dir> needs a directory whose manifest says "role": "element-detector"`, {
+      role: roles.join(' + '),
+    });
+  }
+  const family = m.family ?? '';
+  if (!(DETECTOR_FAMILIES as readonly string[]).includes(family)) {
+    throw invalid(dir, `Element detectors of the family "${family}" are not supported; supported: ${DETECTOR_FAMILIES.join(', ')} (a YOLO graph exported to ONNX)`, { family });
+  }
+  // The schema makes an element detector name its input and output and have one graph.
+  const graph = Object.values(m.graphs)[0];
+  if (graph === undefined || m.input === undefined || m.output === undefined) {
+    throw invalid(dir, `${join(dir, MANIFEST_FILE)} names no graph, input or output for the element detector`);
+  }
+  const label = m.label ?? (m.name !== '' ? m.name : undefined);
+  return {
+    role: 'element-detector',
+    family,
+    ...(label !== undefined ? { name: label } : {}),
+    files: m.files,
+    graph: graph.file,
+    input: m.input,
+    output: m.output,
+    ...(m.classes ? { classes: m.classes } : {}),
+    thresholds: m.thresholds ?? { confidence: 0.25, iou: 0.45 },
+  };
 }

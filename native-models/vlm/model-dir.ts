@@ -4,7 +4,7 @@
  * Everything wrong with a directory that can be seen without loading a graph is a MODEL_INVALID
  * here, with the file named; graph inputs are checked once the sessions exist (runtime.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ForesightError } from '../../common/errors.ts';
@@ -57,7 +57,7 @@ export interface VlmDirectory {
 }
 
 /** Files besides the graphs that the library's processor and model read. */
-const REQUIRED_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+export const REQUIRED_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
 function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): T {
   const path = join(dir, file);
@@ -129,4 +129,44 @@ export function readVlmDirectory(dirArg: string, req: ExecutionRequest = {}): Vl
     throw new ForesightError('MODEL_INVALID', `${join(dir, 'config.json')} gives no num_hidden_layers (top level or text_config), so the decoder's cache cannot be fed`);
   }
   return { dir, config, preprocessor, family, graphs, execution: chooseExecution(dir, graphs, req) };
+}
+
+/** Files the library reads when present (the tokenizer's other spellings, the chat template, generation defaults). */
+const OPTIONAL_FILES = [
+  'generation_config.json',
+  'chat_template.json',
+  'chat_template.jinja',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'vocab.json',
+  'merges.txt',
+  'processor_config.json',
+];
+
+/** The graph file a directory's execution choice opens: onnx/<name><dtype suffix>.onnx. */
+export function graphFile(d: VlmDirectory, g: GraphSpec): string {
+  const dtype = d.execution.dtype[g.name];
+  return join('onnx', `${g.name}${DTYPE_SUFFIX[dtype ?? 'fp32']}.onnx`);
+}
+
+/** The precisions of a graph the directory holds a file of. */
+export function presentDtypes(dir: string, g: GraphSpec): Dtype[] {
+  return DTYPES.filter((d) => existsSync(join(dir, 'onnx', `${g.name}${DTYPE_SUFFIX[d]}.onnx`)));
+}
+
+/**
+ * Every file a run of this directory reads, relative to it: the configs and tokenizer files,
+ * and for each graph the file of its chosen precision with its external weights
+ * (`<file>.onnx_data`, `<file>.onnx_data_1`, … of the larger exports).
+ */
+export function vlmFiles(d: VlmDirectory): string[] {
+  const files = [...REQUIRED_FILES, ...OPTIONAL_FILES.filter((f) => existsSync(join(d.dir, f)))];
+  const onnx = existsSync(join(d.dir, 'onnx')) ? readdirSync(join(d.dir, 'onnx')) : [];
+  for (const g of d.graphs) {
+    const file = graphFile(d, g);
+    files.push(file);
+    const base = file.slice('onnx/'.length);
+    for (const f of onnx.filter((x) => x.startsWith(`${base}_data`)).sort()) files.push(`onnx/${f}`);
+  }
+  return files;
 }

@@ -45,6 +45,7 @@ interface Processor {
 }
 interface Session {
   inputNames: readonly string[];
+  outputNames: readonly string[];
 }
 interface Model {
   sessions: Record<string, Session>;
@@ -187,6 +188,13 @@ export class LoadedVlm {
     const generated = out.slice(null, [promptTokens, out.dims.at(-1) ?? promptTokens]);
     const text = this.processor.batch_decode(generated, { skip_special_tokens: true })[0] ?? '';
     return { text, promptTokens, newTokens: generated.dims.at(-1) ?? 0, preprocessMs: t1 - t0, generateMs: performance.now() - t1 };
+  }
+
+  /** Each loaded graph's input and output names, by the library's session name. */
+  graphNames(): Record<string, { inputs: string[]; outputs: string[] }> {
+    const out: Record<string, { inputs: string[]; outputs: string[] }> = {};
+    for (const [name, s] of Object.entries(this.model.sessions)) out[name] = { inputs: [...s.inputNames], outputs: [...s.outputNames] };
+    return out;
   }
 
   async dispose(): Promise<void> {

@@ -51,7 +51,7 @@ void describe('model folders', () => {
     const listed = registry.list();
     assert.deepEqual(listed.map((m) => [m.name, m.builtin]), [['pp-ocrv4', true], ['tiny-ocr', false]]);
     const [report] = await registry.verify('tiny-ocr', { manager });
-    assert.deepEqual(report, { name: 'tiny-ocr', dir, builtin: false, ok: true, problems: [] });
+    assert.deepEqual(report, { name: 'tiny-ocr', dir, builtin: false, kind: 'onnx', ok: true, problems: [] });
     const resolved = registry.resolve('tiny-ocr');
     assert.equal(resolved.graphs.det?.path, join(dir, 'det.onnx'));
     assert.equal(resolved.files['keys.txt'], join(dir, 'keys.txt'));
