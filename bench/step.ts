@@ -14,7 +14,10 @@
  * at each action the bench counts drawing (larger than a caret) since the acted-on frame was
  * captured — an action on a stale forecast — and actions whose observation did not settle.
  *
- * Usage: npm run bench:step [-- --steps 60 --model-ms 500 --speculate on|off --capture-after-ms 30 --width 1280 --height 800 --settle-method auto|pixels]
+ * X tools (xdotool) run in a small tool-host process by default, as a supervised agent's run in
+ * its supervisor (`--tools self`: started by this process, to see what forking the agent costs).
+ *
+ * Usage: npm run bench:step [-- --steps 60 --model-ms 500 --speculate on|off --capture-after-ms 30 --width 1280 --height 800 --settle-method auto|pixels --tools host|self]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -276,6 +279,7 @@ const persist = [...persistByStep.values()].slice(0, steps);
 const encode = observeMs.map((o, i) => o - (settleWaitMs[i] ?? 0)).slice(0, steps);
 
 console.log(`Foresight step overhead, ${width}x${height}, ${steps} steps typing into Mousepad (the model answers after ${modelMs} ms; speculation ${speculate ? 'on' : 'off'}); figures below are of those steps`);
+console.log(`captures: ${desktop.screen.captureMethod}; X tools started by ${values.tools === 'self' ? 'this process' : 'a tool host'}`);
 console.log(`settle rule: ${rule}; speculative capture after ${desktop.settleDetector.options.captureAfterMs} ms of quiet`);
 console.log(`episode: ${outcome.status} in ${(wall / 1000).toFixed(1)} s; settled ${settled.filter(Boolean).length}/${settled.length} observations`);
 console.log(`settle wait (incl. captures)   ${fmt(settleWaitMs.slice(0, steps))}`);

@@ -18,11 +18,11 @@ export interface EncodeOptions {
 }
 
 /** Packed RGB from BGRA/RGBA/RGB pixels (PNG needs no alpha: screens are opaque). */
-export function toRgb(raw: RawImage): Buffer {
+export function toRgb(raw: RawImage, into?: Buffer): Buffer {
   const { width, height, channels, order, data } = raw;
   const n = width * height;
   if (data.length < n * channels) throw new ForesightError('BAD_INPUT', `Image buffer holds ${data.length} bytes, ${width}x${height}x${channels} needs ${n * channels}`);
-  const out = Buffer.allocUnsafe(n * 3);
+  const out = into && into.length === n * 3 ? into : Buffer.allocUnsafe(n * 3);
   const [r, b] = order === 'bgra' ? [2, 0] : [0, 2];
   for (let i = 0, j = 0; i < n * channels; i += channels, j += 3) {
     out[j] = data[i + r]!;
@@ -32,11 +32,24 @@ export function toRgb(raw: RawImage): Buffer {
   return out;
 }
 
+/**
+ * RGB buffers for the encoder, reused once an encoding is done (sharp lets go of its input when
+ * it resolves): fresh memory costs its page faults on first touch, ~12 ms per 3 MB on this VM,
+ * between the capture and the planner's request (see x11-capture.ts).
+ */
+const rgbScratch: Buffer[] = [];
+
 export async function encodeObservation(capture: Capture, opts: EncodeOptions = {}): Promise<Observation> {
   const { image } = capture;
-  const png = await sharp(toRgb(image), { raw: { width: image.width, height: image.height, channels: 3 } })
-    .png({ compressionLevel: opts.compressionLevel ?? 2, adaptiveFiltering: false })
-    .toBuffer();
+  const rgb = toRgb(image, rgbScratch.pop());
+  let png: Buffer;
+  try {
+    png = await sharp(rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .png({ compressionLevel: opts.compressionLevel ?? 2, adaptiveFiltering: false })
+      .toBuffer();
+  } finally {
+    if (rgbScratch.length < 2) rgbScratch.push(rgb);
+  }
   const bytes = new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
   return {
     frameId: createHash('sha256').update(bytes).digest('hex'),

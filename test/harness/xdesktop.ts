@@ -47,7 +47,8 @@ function freeDisplayNumber(): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startXDesktop(opts: { width?: number; height?: number; windowManager?: boolean } = {}): Promise<XDesktop> {
+/** xvfbArgs: more Xvfb arguments (e.g. `-extension MIT-SHM`, a server without shared-memory captures). */
+export async function startXDesktop(opts: { width?: number; height?: number; windowManager?: boolean; xvfbArgs?: string[] } = {}): Promise<XDesktop> {
   const width = opts.width ?? 1280;
   const height = opts.height ?? 800;
   const n = freeDisplayNumber();
@@ -68,7 +69,7 @@ export async function startXDesktop(opts: { width?: number; height?: number; win
   };
   delete env.DBUS_SESSION_BUS_ADDRESS;
   const children: ChildProcess[] = [];
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp', '-ac'], {
+  const xvfb = spawn('Xvfb', [display, '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp', '-ac', ...(opts.xvfbArgs ?? [])], {
     stdio: 'ignore',
   });
   children.push(xvfb);
