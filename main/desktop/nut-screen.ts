@@ -30,7 +30,9 @@ export class NutScreen implements Screen {
   private readonly x11: boolean;
   private readonly ttlMs: number;
   private readonly runTool: InputToolRunner | undefined;
-  private cached: { at: number; displays: Promise<Display[]> } | undefined;
+  private cached: { at: number; displays: Promise<Display[]>; known: boolean } | undefined;
+  /** A newer list being read while the cached one answers. */
+  private refreshing: Promise<Display[]> | undefined;
   private shm: X11ShmCapture | undefined;
   private shmWhy: string | undefined = 'not opened';
 
@@ -61,16 +63,34 @@ export class NutScreen implements Screen {
     if (this.x11) await probeX11(this.env);
   }
 
+  /**
+   * The displays, read again when the list is older than displaysTtlMs. While it is read again
+   * the previous list answers (xrandr takes ~20–40 ms, and the settle after every action asks
+   * first): a monitor plugged or unplugged is seen one call later. displaysTtlMs 0: every call
+   * reads the list and waits for it.
+   */
   displays(): Promise<Display[]> {
     const now = Date.now();
-    if (!this.cached || now - this.cached.at > this.ttlMs) {
+    const cached = this.cached;
+    if (!cached || (now - cached.at > this.ttlMs && !this.refreshing)) {
       const displays = this.readDisplays();
-      this.cached = { at: now, displays };
-      displays.catch(() => {
-        if (this.cached?.displays === displays) this.cached = undefined;
-      });
+      const entry = { at: now, displays, known: false };
+      displays.then(
+        () => {
+          entry.known = true;
+          if (this.refreshing === displays) this.refreshing = undefined;
+          this.cached = entry;
+        },
+        () => {
+          if (this.refreshing === displays) this.refreshing = undefined;
+          if (this.cached === entry) this.cached = undefined;
+        },
+      );
+      if (cached?.known && this.ttlMs > 0) this.refreshing = displays;
+      else this.cached = entry;
     }
-    return this.cached.displays.then((ds) => ds.map((d) => ({ ...d, bounds: { ...d.bounds } })));
+    const answer = this.cached!.displays;
+    return answer.then((ds) => ds.map((d) => ({ ...d, bounds: { ...d.bounds } })));
   }
 
   private async readDisplays(): Promise<Display[]> {

@@ -65,3 +65,25 @@ test('two monitors: each is listed with its geometry and captured on its own', a
     desk.x('xrandr', ['--delmonitor', 'RIGHT']);
   }
 });
+
+test('a list older than its time to live answers once more while the new one is read, then the new one', async () => {
+  const { NutScreen } = await import('../../main/desktop/index.ts');
+  const cached = new NutScreen({ displaysTtlMs: 50 });
+  assert.equal((await cached.displays()).length, 1);
+  const half = desk.width / 2;
+  desk.x('xrandr', ['--setmonitor', 'LEFT', `${half}/100x${desk.height}/100+0+0`, 'none']);
+  desk.x('xrandr', ['--setmonitor', 'RIGHT', `${half}/100x${desk.height}/100+${half}+0`, 'none']);
+  try {
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal((await cached.displays()).length, 1, 'the old list, at once');
+    let ids: string[] = [];
+    for (let i = 0; i < 100 && !ids.includes('RIGHT'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      ids = (await cached.displays()).map((d) => d.id);
+    }
+    assert.ok(ids.includes('LEFT') && ids.includes('RIGHT'), `then the new one: ${ids.join(', ')}`);
+  } finally {
+    desk.x('xrandr', ['--delmonitor', 'LEFT']);
+    desk.x('xrandr', ['--delmonitor', 'RIGHT']);
+  }
+});
