@@ -545,7 +545,9 @@ class EpisodeRun {
     this.deps.store.completeExecution(executionId, { result, ...(error ? { error } : {}), durationMs });
     this.executedSteps++;
     const description = describeAction(action);
-    this.history.push({ step, action: description, outcome: error ? `failed: ${error.message}` : 'ok' });
+    // Numbered by the actions taken, as the planner's step number is: a stale forecast's step row
+    // is no step the model took (the history goes Step 1, Step 2, … whatever the rows are).
+    this.history.push({ step: this.history.length + 1, action: description, outcome: error ? `failed: ${error.message}` : 'ok' });
     this.emit({ type: 'action', step, description, target: target ?? {}, result, ...(error ? { error } : {}), durationMs });
     return result;
   }

@@ -124,6 +124,8 @@ void describe('stale forecasts', () => {
     assert.deepEqual([episode.staleForecasts, outcome.staleForecasts, outcome.steps], [1, 1, 3]);
     // A stale forecast is no step the model took: its history does not mention it.
     assert.deepEqual(h.planner.requests[2]?.history.map((x) => x.action), [h.planner.requests[1]?.history[0]?.action]);
+    // and the history is numbered by the actions taken, whatever the step rows are.
+    assert.deepEqual(h.planner.requests.at(-1)?.history.map((x) => x.step), h.planner.requests.at(-1)?.history.map((_, i) => i + 1));
   });
 
   test('a screen that never holds still: SCREEN_UNSTABLE after maxStaleRetries new forecasts, and nothing was done', async () => {
