@@ -69,6 +69,12 @@ export interface ObserveOptions {
    * its signal never aborts.
    */
   onCandidate?: (observation: Observation, invalidated: AbortSignal) => void;
+  /**
+   * When the action this observation follows began (Date.now()): its effect may be drawn before
+   * the action has ended (typed text ~1 ms after the key), and the speculative capture waits
+   * for that first drawing (SettleOptions.firstDrawMs).
+   */
+  actionStartedAt?: number;
 }
 
 /** What drew on the screen after a frame was captured (a blinking caret and the pointer aside). */

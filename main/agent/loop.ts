@@ -160,6 +160,8 @@ class EpisodeRun {
   private lastActionError: ErrorInfo | undefined;
   private cancelled = 0;
   private stale = 0;
+  /** When the last action began (Date.now()), for the observation after it. */
+  private actionStartedAt: number | undefined;
   /** Stale forecasts since the last one that was acted on, and when the first one's frame was captured. */
   private staleInARow = 0;
   private staleSince = 0;
@@ -345,7 +347,8 @@ class EpisodeRun {
     let adopted = false;
     try {
       const speculate = this.config.speculate && afterAction;
-      const r = await this.deps.observer.observe(afterAction, this.signal, speculate ? { onCandidate } : {});
+      const acted = this.actionStartedAt !== undefined ? { actionStartedAt: this.actionStartedAt } : {};
+      const r = await this.deps.observer.observe(afterAction, this.signal, speculate ? { onCandidate, ...acted } : acted);
       const spec = current as Speculation | undefined; // assigned in the callback
       adopted = spec !== undefined && !spec.cancelled && spec.observation.frameId === r.observation.frameId;
       if (spec && !adopted) cancel(spec);
@@ -523,6 +526,7 @@ class EpisodeRun {
     targetError: ErrorInfo | undefined,
   ): Promise<ExecutionRecord['result']> {
     const t0 = performance.now();
+    this.actionStartedAt = Date.now();
     let result: ExecutionRecord['result'] = 'ok';
     let error: ErrorInfo | undefined = targetError;
     // Write-ahead: the intent is committed before any input is sent, so after a crash this step

@@ -101,7 +101,7 @@ export class DesktopObserver implements Observer {
           () => undefined, // a superseded capture's failure is nobody's; the answer's is awaited below
         );
       };
-      const { capture, info } = await this.settleDetector.settle({ ...req, onCapture });
+      const { capture, info } = await this.settleDetector.settle({ ...req, onCapture, ...(opts.actionStartedAt !== undefined ? { actionStartedAt: opts.actionStartedAt } : {}) });
       const observation = early?.capture === capture ? await early.observation : await encodeObservation(capture, this.opts.encode);
       return { observation, settle: info };
     }

@@ -49,11 +49,16 @@ export interface SettleOptions {
   stableFrames: number;
   timeoutMs: number;
   /**
-   * 'damage': a capture is taken once the screen has been quiet this long (at most quietMs / 2).
-   * It is the speculative observation: the planner may start on it while the rest of the quiet
-   * time is waited out (see SettleRequest.onCapture).
+   * 'damage': a capture is taken once the screen has been quiet this long (at most quietMs / 2)
+   * after the action's first drawing. It is the speculative observation: the planner may start
+   * on it while the rest of the quiet time is waited out (see SettleRequest.onCapture).
    */
   captureAfterMs: number;
+  /**
+   * 'damage': how long the capture waits for the action's first drawing; past it (an action
+   * that changes nothing on the screen) the capture is taken anyway.
+   */
+  firstDrawMs: number;
   /** false: every pixel counts. */
   caret: CaretTolerance | false;
 }
@@ -77,9 +82,13 @@ export const DEFAULT_SETTLE: SettleOptions = {
   intervalMs: 40,
   stableFrames: 3,
   timeoutMs: 1500,
-  // 30 ms: the direct effect of a key or click is drawn within ~30–60 ms here, typed text at
-  // once; a capture earlier than that is mostly wasted, one later delays the planner for nothing.
-  captureAfterMs: 30,
+  // The direct effect of a key or click is drawn within ~30–60 ms here, typed text at once
+  // (~1 ms). So the capture waits for the first drawing (at most firstDrawMs: a capture before
+  // the app drew would be asked about and cancelled), then for captureAfterMs of quiet: 15 ms
+  // put the planner's request ~37 ms after a typed letter (30 ms: ~55 ms), and drawing that
+  // goes on after such a gap is what cancels a speculative request (bench:step).
+  captureAfterMs: 15,
+  firstDrawMs: 80,
   caret: { maxWidth: 4, maxHeight: 48, quietMs: 300 },
 };
 
@@ -146,6 +155,8 @@ export interface SettleRequest {
    * It never aborts for the capture the settle answers with.
    */
   onCapture?: (capture: Capture, invalidated: AbortSignal) => void;
+  /** When the action began (the detector's clock): drawing from then on is the action's effect. */
+  actionStartedAt?: number;
 }
 
 
@@ -260,7 +271,7 @@ export class SettleDetector {
   ) {
     this.options = { ...DEFAULT_SETTLE, ...opts };
     const o = this.options;
-    if (!(o.stableFrames >= 2) || !(o.intervalMs >= 0) || !(o.timeoutMs > 0) || !(o.minWaitMs >= 0) || !(o.quietMs > 0) || !(o.captureAfterMs >= 0)) {
+    if (!(o.stableFrames >= 2) || !(o.intervalMs >= 0) || !(o.timeoutMs > 0) || !(o.minWaitMs >= 0) || !(o.quietMs > 0) || !(o.captureAfterMs >= 0) || !(o.firstDrawMs >= 0)) {
       throw new ForesightError('BAD_INPUT', `Settle options out of range: ${JSON.stringify(o)}`);
     }
     this.damage = damage;
@@ -311,10 +322,13 @@ export class SettleDetector {
     let lastBig = t0;
     let last = t0;
     let foldedTo = t0;
+    /** Anything drew on the display since the action began (its effect has begun to show). */
+    let drew = req.actionStartedAt !== undefined && damage.eventsSince(req.actionStartedAt).some((e) => e.at < t0 && intersects(e.rect, area));
     const lastChange = (): number => {
       for (const e of damage.eventsSince(foldedTo)) {
         foldedTo = e.at;
         if (!intersects(e.rect, area)) continue;
+        drew = true;
         const small = o.caret !== false && e.rect.width <= caret.width && e.rect.height <= caret.height;
         if (!small) lastBig = last = e.at;
         else if (o.caret && e.at - lastBig < o.caret.quietMs) last = e.at;
@@ -351,7 +365,9 @@ export class SettleDetector {
       const valid = capture !== undefined && changedAt < capturedFrom;
       // Something drew after the capture began: whoever works on it may stop now.
       if (!valid) invalidate?.abort();
-      if (!valid && now - changedAt >= captureAfterMs) {
+      // The capture waits for the action's first drawing (or firstDrawMs), then for the quiet.
+      const captureAt = Math.max(changedAt + captureAfterMs, drew ? 0 : t0 + o.firstDrawMs);
+      if (!valid && now >= captureAt) {
         await take();
         continue;
       }
@@ -369,7 +385,7 @@ export class SettleDetector {
         if (!valid) await take();
         return this.checked({ capture: capture!, info: { settled: false, waitedMs: elapsed(), frames, method: 'damage' } }, countAtCapture, req, t0);
       }
-      const next = Math.min(valid ? due : changedAt + captureAfterMs, t0 + o.timeoutMs);
+      const next = Math.min(valid ? due : captureAt, t0 + o.timeoutMs);
       await clock.sleep(Math.max(1, Math.min(DAMAGE_POLL_MS, next - now)), signal);
     }
   }

@@ -151,7 +151,8 @@ class FakeDamage implements DamageSource {
   }
 }
 
-const DOPTS: Partial<SettleOptions> = { ...OPTS, minWaitMs: 100, quietMs: 120 };
+// captureAfterMs 30: the timings below were written for a capture 30 ms into the quiet.
+const DOPTS: Partial<SettleOptions> = { ...OPTS, minWaitMs: 100, quietMs: 120, captureAfterMs: 30 };
 
 test('damage: settled quietMs after the last drawing, from one capture taken in the quiet', async () => {
   const clock = new FakeClock();
@@ -328,6 +329,28 @@ test('speculation: the capture is taken captureAfterMs into the quiet (a setting
   let at = 0;
   await new SettleDetector(screen, { ...DOPTS, captureAfterMs: 10 }, clock, damage).settle({ onCapture: (c) => (at = c.capturedAt) });
   assert.ok(at - start >= 11 && at - start <= 11 + 5 + 10, `captured ${at - start} ms in (last drawing at 1 ms, +10 ms quiet, +10 ms capture)`);
+});
+
+test('speculation: the capture waits for the action\'s first drawing (a click drawn 50 ms later), or firstDrawMs when nothing draws', async () => {
+  for (const [drawAt, expected] of [[50, 50 + 15], [undefined, 80]] as const) {
+    const clock = new FakeClock();
+    const start = clock.t;
+    const damage = new FakeDamage(clock);
+    if (drawAt !== undefined) damage.at(drawAt);
+    const screen = fakeScreen(clock, () => frame());
+    const taken: number[] = [];
+    await new SettleDetector(screen, { ...DOPTS, captureAfterMs: 15, firstDrawMs: 80 }, clock, damage).settle({ onCapture: (c) => taken.push(c.capturedAt - start) });
+    assert.equal(taken.length, 1, `one capture, not one before the drawing (${taken.join(', ')})`);
+    assert.ok(taken[0]! >= expected && taken[0]! <= expected + 5 + 10, `captured ${taken[0]} ms in, expected ~${expected}`);
+  }
+  // Typed text is drawn before the action has even ended (~1 ms after the key): that drawing counts.
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock).at(-3);
+  const started = clock.t - 8;
+  const taken: number[] = [];
+  const start = clock.t;
+  await new SettleDetector(fakeScreen(clock, () => frame()), { ...DOPTS, captureAfterMs: 15, firstDrawMs: 80 }, clock, damage).settle({ actionStartedAt: started, onCapture: (c) => taken.push(c.capturedAt - start) });
+  assert.ok(taken.length === 1 && taken[0]! >= 15 && taken[0]! <= 15 + 5 + 10, `captured ${taken.join(', ')} ms in: the drawing before the action ended was seen`);
 });
 
 test('stale check (damage): nothing drew after the frame: unchanged; a window that appeared: changed, saying where and when', async () => {
