@@ -322,8 +322,12 @@ export class SettleDetector {
     let lastBig = t0;
     let last = t0;
     let foldedTo = t0;
-    /** Anything drew on the display since the action began (its effect has begun to show). */
-    let drew = req.actionStartedAt !== undefined && damage.eventsSince(req.actionStartedAt).some((e) => e.at < t0 && intersects(e.rect, area));
+    // Drawing between the action's start and now (typed text is drawn before the action ends):
+    // the action's effect has begun to show, and the quiet before the capture counts from it.
+    const before = req.actionStartedAt === undefined ? [] : damage.eventsSince(req.actionStartedAt).filter((e) => e.at < t0 && intersects(e.rect, area));
+    /** Anything drew on the display since the action began. */
+    let drew = before.length > 0;
+    const drawnBefore = before.at(-1)?.at;
     const lastChange = (): number => {
       for (const e of damage.eventsSince(foldedTo)) {
         foldedTo = e.at;
@@ -336,8 +340,10 @@ export class SettleDetector {
       return last;
     };
     // The capture starts once the screen has been quiet this long, so that it is rarely wasted
-    // (and a speculative forecast on it rarely cancelled).
-    const captureAfterMs = Math.min(o.captureAfterMs, o.quietMs / 2);
+    // (and a speculative forecast on it rarely cancelled). Each capture drawn over doubles it (at
+    // most quietMs / 2): an animation at 60 Hz draws every ~17 ms, and would otherwise cancel a
+    // request per frame until maxSpeculativeCancels.
+    let captureAfterMs = Math.min(o.captureAfterMs, o.quietMs / 2);
     let capture: Capture | undefined;
     let capturedFrom = 0;
     let countAtCapture = 0;
@@ -364,9 +370,13 @@ export class SettleDetector {
       const now = clock.now();
       const valid = capture !== undefined && changedAt < capturedFrom;
       // Something drew after the capture began: whoever works on it may stop now.
-      if (!valid) invalidate?.abort();
+      if (!valid && invalidate && !invalidate.signal.aborted) {
+        invalidate.abort();
+        captureAfterMs = Math.min(captureAfterMs * 2, o.quietMs / 2);
+      }
       // The capture waits for the action's first drawing (or firstDrawMs), then for the quiet.
-      const captureAt = Math.max(changedAt + captureAfterMs, drew ? 0 : t0 + o.firstDrawMs);
+      const quietFrom = changedAt === t0 && drawnBefore !== undefined ? drawnBefore : changedAt;
+      const captureAt = Math.max(quietFrom + captureAfterMs, drew ? 0 : t0 + o.firstDrawMs);
       if (!valid && now >= captureAt) {
         await take();
         continue;

@@ -353,6 +353,24 @@ test('speculation: the capture waits for the action\'s first drawing (a click dr
   assert.ok(taken.length === 1 && taken[0]! >= 15 && taken[0]! <= 15 + 5 + 10, `captured ${taken.join(', ')} ms in: the drawing before the action ended was seen`);
 });
 
+test('speculation: an animation at 60 Hz costs one wasted capture, not one per frame (the quiet before a capture doubles each time one is drawn over)', async () => {
+  const clock = new FakeClock();
+  const damage = new FakeDamage(clock);
+  for (let t = 1; t <= 200; t += 17) damage.at(t, { x: 0, y: 0, width: 200, height: 40 });
+  const screen = fakeScreen(clock, () => frame());
+  let offered = 0;
+  let wasted = 0;
+  const { info } = await new SettleDetector(screen, { ...DOPTS, captureAfterMs: 15, firstDrawMs: 80 }, clock, damage).settle({
+    onCapture: (_c, invalidated) => {
+      offered++;
+      invalidated.addEventListener('abort', () => wasted++);
+    },
+  });
+  assert.equal(info.settled, true);
+  assert.equal(wasted, 1, `${offered} captures offered, ${wasted} drawn over`);
+  assert.equal(offered, 2);
+});
+
 test('stale check (damage): nothing drew after the frame: unchanged; a window that appeared: changed, saying where and when', async () => {
   const clock = new FakeClock();
   const damage = new FakeDamage(clock).at(1);
