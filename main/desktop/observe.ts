@@ -3,6 +3,7 @@
  * as frame id, and the raw pixels kept for OCR and settle comparison.
  */
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import sharp from 'sharp';
 import { ForesightError } from '../../common/errors.ts';
 import type { Capture, Observation, ObserveOptions, Observer, RawImage, Screen, ScreenChange, SettleInfo } from '../../common/ports.ts';
@@ -17,12 +18,26 @@ export interface EncodeOptions {
   compressionLevel?: number;
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** Packed RGB from BGRA/RGBA/RGB pixels (PNG needs no alpha: screens are opaque). */
 export function toRgb(raw: RawImage, into?: Buffer): Buffer {
   const { width, height, channels, order, data } = raw;
   const n = width * height;
   if (data.length < n * channels) throw new ForesightError('BAD_INPUT', `Image buffer holds ${data.length} bytes, ${width}x${height}x${channels} needs ${n * channels}`);
   const out = into && into.length === n * 3 ? into : Buffer.allocUnsafe(n * 3);
+  if (channels === 4 && data.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
+    // One 32-bit read per pixel (little-endian: the first byte is the lowest): ~1.5x faster.
+    const px = new Uint32Array(data.buffer, data.byteOffset, n);
+    const [rs, bs] = order === 'bgra' ? [16, 0] : [0, 16];
+    for (let i = 0, j = 0; i < n; i++, j += 3) {
+      const v = px[i]!;
+      out[j] = (v >>> rs) & 255;
+      out[j + 1] = (v >>> 8) & 255;
+      out[j + 2] = (v >>> bs) & 255;
+    }
+    return out;
+  }
   const [r, b] = order === 'bgra' ? [2, 0] : [0, 2];
   for (let i = 0, j = 0; i < n * channels; i += channels, j += 3) {
     out[j] = data[i + r]!;
