@@ -27,6 +27,7 @@ import type { Rect } from '../../common/coords.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { RawImage } from '../../common/ports.ts';
 import { WarmBuffers } from './warm-memory.ts';
+import { hangUp } from './x11-damage.ts';
 
 // The part of the `x11` package used here (it ships no types).
 interface Segment {
@@ -89,15 +90,6 @@ const SHM_DIR = '/dev/shm';
 
 function unavailable(display: string, why: string, cause?: unknown): ForesightError {
   return new ForesightError('DISPLAY_UNAVAILABLE', `No shared-memory captures from X display ${display}: ${why}`, { display }, cause === undefined ? undefined : { cause });
-}
-
-/** Ends a connection in any state (terminate() throws on one that never finished its setup). */
-function hangUp(client: XClient | undefined): void {
-  try {
-    client?.terminate();
-  } catch {
-    client?.stream?.destroy();
-  }
 }
 
 let segments = 0;

@@ -80,8 +80,8 @@ export interface X11DamageOptions {
   timeoutMs?: number;
 }
 
-/** Ends a connection in any state (terminate() throws on one that never finished its setup). */
-function hangUp(client: XClient | undefined): void {
+/** Ends a connection of the `x11` package in any state (terminate() throws on one that never finished its setup). */
+export function hangUp(client: Pick<XClient, 'terminate' | 'stream'> | undefined): void {
   try {
     client?.terminate();
   } catch {
