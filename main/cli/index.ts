@@ -56,6 +56,7 @@ interface RunOptions {
   retries: number;
   json?: boolean;
   apiKey?: string;
+  grounderApiKey?: string;
   timeout: number;
   killKey: string;
   display?: string;
@@ -69,6 +70,16 @@ interface RunOptions {
   speculate: 'on' | 'off';
 }
 
+/**
+ * The planner's and the grounder's endpoint keys: --api-key or $FORESIGHT_API_KEY for both, unless
+ * the grounder has its own (--grounder-api-key or $FORESIGHT_GROUNDER_API_KEY; empty: none).
+ */
+export function endpointKeys(o: Pick<RunOptions, 'apiKey' | 'grounderApiKey'>, env: NodeJS.ProcessEnv): { planner?: string; grounder?: string } {
+  const planner = o.apiKey ?? env.FORESIGHT_API_KEY;
+  const grounder = o.grounderApiKey ?? env.FORESIGHT_GROUNDER_API_KEY ?? planner;
+  return { ...(planner ? { planner } : {}), ...(grounder ? { grounder } : {}) };
+}
+
 async function runCommand(task: string, opts: RunOptions): Promise<number> {
   // The app reads every event as a JSON line.
   const o: RunOptions = opts.gate === 'app' ? { ...opts, json: true } : opts;
@@ -76,7 +87,7 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
   const appChannel = o.gate === 'app' ? new AppChannel(process.stdin, (line) => out(JSON.stringify(line))) : undefined;
   const noClickZones: Rect[] = appChannel ? appChannel.noClickZones : [];
   noClickZones.push(...o.keepOut);
-  const apiKey = o.apiKey ?? process.env.FORESIGHT_API_KEY;
+  const keys = endpointKeys(o, process.env);
   // Under the supervisor (bin/foresight.mjs) the hotkey and the signals are watched there,
   // where no busy event loop of this process can delay them, and xdotool is its child.
   const supervisor = isSupervised() ? new SupervisorLink() : undefined;
@@ -87,7 +98,8 @@ async function runCommand(task: string, opts: RunOptions): Promise<number> {
     startModels({
       planner: o.planner,
       grounder: o.grounder,
-      options: { ...(apiKey ? { apiKey } : {}), timeoutMs: o.timeout, retries: o.retries },
+      options: { ...(keys.planner ? { apiKey: keys.planner } : {}), timeoutMs: o.timeout, retries: o.retries },
+      grounderOptions: { ...(keys.grounder ? { apiKey: keys.grounder } : {}), timeoutMs: o.timeout, retries: o.retries },
       onWorkerCrash: o.onWorkerCrash,
     }),
     createDesktop({
@@ -208,6 +220,7 @@ export function buildProgram(): Command {
     .option('--horizon <k>', 'steps to forecast each time', int('--horizon', 1, MAX_FORECAST_STEPS), DEFAULT_AGENT_CONFIG.horizon)
     .option('--retries <n>', 're-ask a malformed answer, and resend a failed model request, this many times', int('--retries', 0), DEFAULT_AGENT_CONFIG.maxParseRetries)
     .option('--api-key <key>', 'API key of the model endpoint (default: $FORESIGHT_API_KEY)')
+    .option('--grounder-api-key <key>', "API key of the grounder's endpoint, when it is not the planner's (default: $FORESIGHT_GROUNDER_API_KEY, else --api-key)")
     .option('--timeout <ms>', 'deadline of each model request, response headers and body', int('--timeout', 1), 120_000)
     .option('--kill-key <combo>', 'global hotkey that stops the agent', 'ctrl+alt+k')
     .option('--display <id>', 'display to observe (default: the primary one)')

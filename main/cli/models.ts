@@ -52,12 +52,13 @@ function reportWorkerEvent(e: WorkerEvent, policy: OnWorkerCrash): void {
   }
 }
 
-export async function startModels(o: { planner: string; grounder: string; options: WorkerBackendOptions; onWorkerCrash: OnWorkerCrash }): Promise<RunModels> {
+/** options: the planner's (and the grounder's, unless grounderOptions gives its own: another endpoint key). */
+export async function startModels(o: { planner: string; grounder: string; options: WorkerBackendOptions; grounderOptions?: WorkerBackendOptions; onWorkerCrash: OnWorkerCrash }): Promise<RunModels> {
   const worker = await ModelWorker.start({ onEvent: (e) => reportWorkerEvent(e, o.onWorkerCrash) });
   try {
     const policy = { timeoutMs: workerDeadlineMs(o.options.timeoutMs ?? 120_000, o.options.retries ?? 0), onCrash: o.onWorkerCrash, retries: o.options.retries ?? 0 };
     const planner = await WorkerPlanner.create(worker, o.planner, o.options, policy);
-    const grounder = await WorkerGrounder.create(worker, o.grounder, o.options, policy);
+    const grounder = await WorkerGrounder.create(worker, o.grounder, o.grounderOptions ?? o.options, policy);
     const [plannerDesc, grounderDesc] = await Promise.all([planner.describe(), grounder.describe()]);
     const settings: ModelsSettings = {
       host: 'worker',

@@ -108,8 +108,9 @@ class RunSession {
     const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
     delete env.FORESIGHT_API_KEY;
     delete env.FORESIGHT_SUPERVISOR_PID;
-    const key = planner.apiKey ?? grounder.apiKey;
-    if (key !== undefined) env.FORESIGHT_API_KEY = key;
+    // Each endpoint's own key (empty: the grounder has none, rather than the planner's).
+    if (planner.apiKey !== undefined) env.FORESIGHT_API_KEY = planner.apiKey;
+    env.FORESIGHT_GROUNDER_API_KEY = grounder.apiKey ?? '';
     this.child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     // The agent may be gone when we write (it ended between our check and the write).
     this.child.stdin.on('error', () => undefined);
@@ -328,9 +329,6 @@ export class RunManager {
     }
     const planner = this.opts.resolveModel(req.planner, 'planner');
     const grounder = this.opts.resolveModel(req.grounder, 'grounder');
-    if (planner.apiKey !== undefined && grounder.apiKey !== undefined && planner.apiKey !== grounder.apiKey) {
-      throw new ForesightError('BAD_INPUT', 'The planner and the grounder use endpoints with different API keys; a run takes one key for now: use endpoints that share a key, or a grounder without one');
-    }
     this.session = new RunSession(this.opts, req, planner, grounder);
     return this.session.snapshot();
   }
