@@ -1,7 +1,8 @@
 /**
- * The renderer's side of common/contract.ts over HTTP and server-sent events (browser mode, and
- * for now the Electron window too). Checks the request before sending it and the answer before handing it on, so
- * the views only ever see values of the contract's types.
+ * The renderer's side of common/contract.ts: over HTTP and server-sent events in browser mode, and
+ * over the Electron preload's functions in the Electron window (preloadCaller below). Checks the
+ * request before sending it and the answer before handing it on, so the views only ever see values
+ * of the contract's types.
  *
  * Authentication is the HttpOnly cookie the printed link set; this code never sees the token.
  */

@@ -94,9 +94,8 @@ export class ToolHost {
 
   /** Ends the host (its running tools with it). */
   close(): Promise<void> {
-    if (this.gone && this.child.exitCode !== null) return Promise.resolve();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
       this.child.once('exit', () => resolve());
       if (this.child.connected) this.child.disconnect();
       setTimeout(() => this.child.kill('SIGKILL'), 1000).unref();

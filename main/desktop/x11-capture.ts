@@ -221,11 +221,6 @@ export class X11ShmCapture {
     return !this.dead;
   }
 
-  /** The root window's size in pixels (captures must lie inside it). */
-  get rootSize(): { width: number; height: number } {
-    return { width: this.root.pixel_width, height: this.root.pixel_height };
-  }
-
   /** The pixels of `rect` (root-window pixels) as packed, opaque BGRA. */
   grab(rect: Rect): Promise<RawImage> {
     const run = this.queue.then(() => this.grabNow(rect));
