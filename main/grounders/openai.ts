@@ -183,6 +183,20 @@ export function answerPoints(
   throw new ForesightError('PARSE_ERROR', `The grounding model gave no end point for the drag: ${JSON.stringify(raw.slice(0, 300))}`, { raw });
 }
 
+/**
+ * A grounding model's answer as the Grounding of the port (answerPoints, above). A bare point
+ * carries no calibrated belief: the confidence says "a model pointed here".
+ */
+export function groundingFromAnswer(
+  raw: string,
+  req: { action: Action; observation: Observation; convention: GroundingConvention; resize: SmartResizeOptions },
+  grounder: string,
+  startedAt: number,
+): Grounding {
+  const { point, endPoint } = answerPoints(raw, req.action, req.observation, req.convention, req.resize);
+  return { point, ...(endPoint ? { endPoint } : {}), confidence: 0.8, grounder, detail: raw.trim().slice(0, 500), latencyMs: performance.now() - startedAt };
+}
+
 function guessConvention(model: string): GroundingConvention {
   // UI-TARS-1.5 is a Qwen2.5-VL fine-tune and answers in resized pixels; UI-TARS 1.0 in 0..1000.
   return /qwen2[._-]?5[._-]?vl|ui-?tars-?1[._-]?5/i.test(model) ? 'qwen25vl' : 'uitars';
@@ -256,16 +270,6 @@ export class OpenAIGrounder implements Grounder {
       },
       signal,
     );
-    const raw = answer.content;
-    const { point, endPoint } = answerPoints(raw, action, observation, this.convention, this.resize);
-    return {
-      point,
-      ...(endPoint ? { endPoint } : {}),
-      // A bare point carries no calibrated belief; this says "a model pointed here".
-      confidence: 0.8,
-      grounder: this.id,
-      detail: raw.trim().slice(0, 500),
-      latencyMs: performance.now() - t0,
-    };
+    return groundingFromAnswer(answer.content, { action, observation, convention: this.convention, resize: this.resize }, this.id, t0);
   }
 }

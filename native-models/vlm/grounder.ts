@@ -9,8 +9,8 @@ import { needsPoint } from '../../common/actions.ts';
 import { ForesightError } from '../../common/errors.ts';
 import type { Grounder, GroundRequest, Grounding, Observation } from '../../common/ports.ts';
 import {
-  answerPoints,
   GROUNDING_CONVENTIONS,
+  groundingFromAnswer,
   groundingPrompt,
   type GroundingConvention,
   type SmartResizeOptions,
@@ -64,15 +64,6 @@ export class OnnxGrounder implements Grounder {
     const t0 = performance.now();
     const messages = this.directory.family.messages({ text: groundingPrompt(this.convention, action), imageFirst: true });
     const { text: raw } = await vlm.generate(messages, observation, this.maxNewTokens, signal);
-    const { point, endPoint } = answerPoints(raw, action, observation, this.convention, this.resize);
-    return {
-      point,
-      ...(endPoint ? { endPoint } : {}),
-      // A bare point carries no calibrated belief; this says "a model pointed here".
-      confidence: 0.8,
-      grounder: this.id,
-      detail: raw.trim().slice(0, 500),
-      latencyMs: performance.now() - t0,
-    };
+    return groundingFromAnswer(raw, { action, observation, convention: this.convention, resize: this.resize }, this.id, t0);
   }
 }
