@@ -56,7 +56,9 @@ void describe('shared-memory captures', () => {
   });
 
   void it('a server without MIT-SHM: refused with the reason; the desktop captures through libnut and says why', async () => {
-    const plain = await startXDesktop({ width: 320, height: 200, windowManager: false, xvfbArgs: ['-extension', 'MIT-SHM'] });
+    // -noreset: with no window manager, the server would reset when the first probe's connection
+    // closes, and refuse the next connection while it does.
+    const plain = await startXDesktop({ width: 320, height: 200, windowManager: false, xvfbArgs: ['-extension', 'MIT-SHM', '-noreset'] });
     const display = process.env.DISPLAY;
     try {
       await assert.rejects(X11ShmCapture.open(plain.display), (e) => isForesightError(e) && e.code === 'DISPLAY_UNAVAILABLE' && /MIT-SHM/.test(e.message));
